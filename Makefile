@@ -1,0 +1,40 @@
+# `make run`: set up, migrate, seed the demo clinic and serve it on http://127.0.0.1:$(PORT)
+# `make test`: set up and run the whole suite (lint, then pytest)
+
+VENV   := .venv
+PYTHON ?= python3
+FLASK  := $(VENV)/bin/flask --app wsgi
+PORT   ?= 5000
+
+# Local use: a generated secret in instance/, cookies that work over plain http on localhost.
+export CLINIC_ENV ?= development
+
+.PHONY: run test setup lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.app: $(VENV)/bin/python pyproject.toml
+	$(VENV)/bin/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.app
+
+run: $(VENV)/.app
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

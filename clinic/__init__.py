@@ -1,0 +1,70 @@
+"""Clinic management for massage and facial-massage therapists."""
+
+from pathlib import Path
+
+from flask import Flask, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from clinic import config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    overrides = overrides or {}
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.update(config.BASE)
+    app.config.update(config.from_environment(Path(app.instance_path), overrides))
+    app.config.update(overrides)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from clinic.auth import services as auth_services
+    from clinic.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    # Sessions are checked against the staff_session table instead (see auth.models).
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return auth_services.session_user(user_id, session.get("sid"))
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinic import admin, auth, home
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+
+
+def register_request_hooks(app: Flask) -> None:
+    from clinic import errors, navigation, permissions, security
+
+    security.init_app(app)
+    app.before_request(permissions.enforce)
+    errors.init_app(app)
+    navigation.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from clinic import cli
+
+    cli.init_app(app)

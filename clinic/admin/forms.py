@@ -1,0 +1,116 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from clinic.admin.models import PageSize
+from clinic.auth.forms import new_password_field
+from clinic.auth.models import Role
+
+# Currencies with two decimal places, which is what invoices print.
+CURRENCIES = ["AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "NOK", "NZD", "SEK", "USD", "ZAR"]
+
+
+class StaffForm(FlaskForm):
+    name = StringField(
+        "Full name", validators=[DataRequired(message="Enter a name."), Length(max=120)]
+    )
+    email = EmailField(
+        "Email (used to sign in)",
+        validators=[
+            DataRequired(message="Enter an email."),
+            Email(message="Enter an email like name@example.com."),
+            Length(max=254),
+        ],
+    )
+    role = SelectField("Role", choices=[(role.value, role.label) for role in Role])
+    registration_number = StringField(
+        "Professional registration number",
+        validators=[Optional(), Length(max=40)],
+        description="Required for therapists: it is printed on insurance receipts.",
+    )
+
+
+class NewStaffForm(StaffForm):
+    password = new_password_field("Initial password")
+
+
+class EditStaffForm(StaffForm):
+    password = new_password_field("New password (leave empty to keep the current one)",
+                                  required=False)
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, behind a button that changes state."""
+
+
+def _at_most_three_decimals(form, field) -> None:
+    if field.data is not None and field.data.as_tuple().exponent < -3:
+        raise ValidationError("Use at most three decimals, e.g. 9.975.")
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(
+        "Clinic name", validators=[DataRequired(message="Enter the clinic's name."),
+                                   Length(max=120)]
+    )
+    address = TextAreaField("Address", validators=[Length(max=500)])
+    phone = StringField("Phone", validators=[Length(max=40)])
+    email = EmailField(
+        "Email",
+        validators=[Optional(), Email(message="Enter an email like desk@example.com."),
+                    Length(max=254)],
+    )
+    tax_id = StringField(
+        "Tax registration number",
+        validators=[Length(max=40)],
+        description="Printed on invoices and receipts.",
+    )
+    currency = SelectField("Currency", choices=CURRENCIES)
+    default_tax_rate = DecimalField(
+        "Default tax rate (%)",
+        places=None,
+        validators=[
+            InputRequired(message="Enter a rate; 0 if you charge no tax."),
+            NumberRange(min=0, max=100, message="Enter a rate between 0 and 100."),
+            _at_most_three_decimals,
+        ],
+    )
+    invoice_prefix = StringField(
+        "Invoice number prefix",
+        validators=[
+            DataRequired(message="Enter a prefix such as INV."),
+            Regexp(r"^[A-Z0-9]{1,10}$", message="Use 1 to 10 capital letters or digits."),
+        ],
+        description="Invoices are numbered PREFIX-YEAR-000001.",
+    )
+    page_size = SelectField("Paper size", choices=[size.value for size in PageSize])
+    logo = FileField(
+        "Logo",
+        description="PNG or JPEG, at most 1 MB. Shown on invoices and handouts.",
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+    remove_logo = BooleanField("Remove the current logo")
+
+    def values(self) -> dict:
+        """The settings columns, as the service takes them."""
+        return {
+            "name": self.name.data.strip(),
+            "address": self.address.data.strip(),
+            "phone": self.phone.data.strip(),
+            "email": self.email.data.strip().lower(),
+            "tax_id": self.tax_id.data.strip(),
+            "currency": self.currency.data,
+            "default_tax_rate": self.default_tax_rate.data,
+            "invoice_prefix": self.invoice_prefix.data,
+            "page_size": self.page_size.data,
+        }

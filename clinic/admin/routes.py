@@ -1,0 +1,105 @@
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from clinic.admin import bp, services
+from clinic.admin.forms import ConfirmForm, EditStaffForm, NewStaffForm, SettingsForm
+from clinic.auth.models import User
+from clinic.extensions import db
+from clinic.permissions import requires
+from clinic.validation import ValidationError, apply_to_form
+
+
+def _details(form) -> services.StaffDetails:
+    return services.StaffDetails(
+        name=form.name.data,
+        email=form.email.data,
+        role=form.role.data,
+        registration_number=form.registration_number.data,
+    )
+
+
+@bp.get("/staff")
+@requires("staff.manage")
+def staff_list():
+    return render_template(
+        "admin/staff_list.html", staff=services.list_staff(), confirm_form=ConfirmForm()
+    )
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@requires("staff.manage")
+def staff_new():
+    form = NewStaffForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_staff(_details(form), form.password.data)
+        except ValidationError as error:
+            apply_to_form(form, error)
+        else:
+            flash(f"{user.name} can now sign in as {user.role_label.lower()}.")
+            return redirect(url_for("admin.staff_list"))
+    return render_template("admin/staff_form.html", form=form, user=None)
+
+
+@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+@requires("staff.manage")
+def staff_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EditStaffForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.update_staff(user, _details(form), form.password.data or None)
+        except ValidationError as error:
+            apply_to_form(form, error)
+        else:
+            flash(f"Saved {user.name}.")
+            return redirect(url_for("admin.staff_list"))
+    return render_template(
+        "admin/staff_form.html", form=form, user=user, confirm_form=ConfirmForm()
+    )
+
+
+@bp.post("/staff/<int:user_id>/deactivate")
+@requires("staff.manage")
+def staff_deactivate(user_id: int):
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/staff/<int:user_id>/reactivate")
+@requires("staff.manage")
+def staff_reactivate(user_id: int):
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, active: bool):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.set_active(user, active, current_user)
+        except ValidationError as error:
+            flash(error.errors[""], "error")
+        else:
+            state = "can sign in again" if active else "is deactivated and signed out everywhere"
+            flash(f"{user.name} {state}.")
+    return redirect(url_for("admin.staff_list"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("settings.manage")
+def settings():
+    current = services.get_settings()
+    form = SettingsForm(obj=current)
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            services.update_settings(
+                form.values(),
+                logo=upload.read() if upload else None,
+                remove_logo=form.remove_logo.data,
+            )
+        except ValidationError as error:
+            apply_to_form(form, error)
+        else:
+            flash("Clinic settings saved.")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, settings=current)

@@ -1,0 +1,32 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clinic.extensions import db
+from clinic.types import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    """One thing that happened: who did what to which record, when and from where.
+
+    Rows are only ever added. Failed logins are counted from here to throttle sign-in,
+    which makes the throttle shared by every app server on the same database.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_action_object", "action", "object_id", "occurred_at"),
+        Index("ix_audit_event_action_ip", "action", "ip", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[str | None] = mapped_column(Text)

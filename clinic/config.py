@@ -1,0 +1,87 @@
+"""Configuration read from the environment, with safe defaults for local use."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable app."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _local_secret_key(instance_path: Path) -> str:
+    """A key generated once and kept beside the local database, so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def from_environment(instance_path: Path, overrides: dict) -> dict:
+    """Build the app's settings. `CLINIC_ENV=development` is local use; anything else is production.
+
+    Values in `overrides` (tests, embedding) win and are not looked for in the environment.
+    """
+    development = os.environ.get("CLINIC_ENV", "production") == "development"
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if not development:
+            raise ConfigError(
+                "SECRET_KEY must be set in production. Set CLINIC_ENV=development for local use."
+            )
+        secret_key = _local_secret_key(instance_path)
+    default_db = f"sqlite:///{instance_path / 'clinic.db'}"
+    return {
+        "DEVELOPMENT": development,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL", default_db)
+        ),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", not development),
+        "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 15)),
+        "SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_LIFETIME_HOURS", 12)),
+        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_env_int("LOGIN_THROTTLE_MINUTES", 15)),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_IP": _env_int("LOGIN_MAX_FAILURES_PER_IP", 30),
+        "PROXY_FIX_X_FOR": _env_int("PROXY_FIX_X_FOR", 0),
+    }
+
+
+BASE = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "clinic_session",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    "LOGO_MAX_BYTES": 1024 * 1024,
+    # argon2id cost: RFC 9106's second recommended option (64 MiB, 3 passes).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 64 * 1024,
+    "ARGON2_PARALLELISM": 4,
+}
