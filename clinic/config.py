@@ -69,6 +69,14 @@ def from_environment(instance_path: Path, overrides: dict) -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_IP": _env_int("LOGIN_MAX_FAILURES_PER_IP", 30),
         "PROXY_FIX_X_FOR": _env_int("PROXY_FIX_X_FOR", 0),
+        # Outgoing email (intake links, handouts). No MAIL_SERVER: links are copied instead.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", ""),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_STARTTLS": _env_bool("MAIL_STARTTLS", False),
+        "INTAKE_LINK_LIFETIME": timedelta(days=_env_int("INTAKE_LINK_DAYS", 7)),
     }
 
 
@@ -84,4 +92,8 @@ BASE = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 64 * 1024,
     "ARGON2_PARALLELISM": 4,
+    # Wrong dates of birth on one intake link: a pause after a few, the link ends after more.
+    "INTAKE_LINK_FAILURES_BEFORE_PAUSE": 3,
+    "INTAKE_LINK_PAUSE": timedelta(minutes=15),
+    "INTAKE_LINK_MAX_FAILURES": 10,
 }

@@ -4,8 +4,11 @@ from dataclasses import dataclass
 
 from flask import Flask, request
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from clinic.admin.models import DEFAULTS
 from clinic.admin.services import get_settings
+from clinic.extensions import db
 from clinic.permissions import can
 
 
@@ -24,13 +27,22 @@ MENU = [
 ]
 
 
+def _clinic_name() -> str:
+    # An error page must still render when the database is what failed.
+    try:
+        return get_settings().name
+    except SQLAlchemyError:
+        db.session.rollback()
+        return DEFAULTS["name"]
+
+
 def _layout_context() -> dict:
     if request.endpoint == "static":
         return {}
     items = [item for item in MENU if can(current_user, item.permission)]
     return {
         "nav_items": items,
-        "clinic_name": get_settings().name,
+        "clinic_name": _clinic_name(),
         "can": lambda permission: can(current_user, permission),
     }
 

@@ -1,6 +1,14 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -14,7 +22,7 @@ from wtforms.validators import (
 
 from clinic.admin.models import PageSize
 from clinic.auth.forms import new_password_field
-from clinic.auth.models import Role
+from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role
 
 # Currencies with two decimal places, which is what invoices print.
 CURRENCIES = ["AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "NOK", "NZD", "SEK", "USD", "ZAR"]
@@ -32,12 +40,21 @@ class StaffForm(FlaskForm):
             Length(max=254),
         ],
     )
-    role = SelectField("Role", choices=[(role.value, role.label) for role in Role])
+    role = SelectField("Role", choices=[SelectChoice(role.value, role.label) for role in Role])
     registration_number = StringField(
         "Professional registration number",
-        validators=[Optional(), Length(max=40)],
+        validators=[Length(max=40)],
         description="Required for therapists: it is printed on insurance receipts.",
     )
+
+    def validate_registration_number(self, field) -> None:
+        # Checked here too so every mistake in the form shows at once, not one per submit.
+        try:
+            needs_number = Role(self.role.data).needs_registration_number
+        except ValueError:
+            return  # the role field reports an unknown role itself
+        if needs_number and not (field.data or "").strip():
+            raise ValidationError(REGISTRATION_NUMBER_REQUIRED)
 
 
 class NewStaffForm(StaffForm):
@@ -94,7 +111,7 @@ class SettingsForm(FlaskForm):
         description="Invoices are numbered PREFIX-YEAR-000001.",
     )
     page_size = SelectField("Paper size", choices=[size.value for size in PageSize])
-    logo = FileField(
+    logo_upload = FileField(
         "Logo",
         description="PNG or JPEG, at most 1 MB. Shown on invoices and handouts.",
         render_kw={"accept": "image/png,image/jpeg"},

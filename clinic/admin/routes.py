@@ -90,11 +90,11 @@ def settings():
     current = services.get_settings()
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
-        upload = form.logo.data
+        upload = form.logo_upload.data
         try:
             services.update_settings(
                 form.values(),
-                logo=upload.read() if upload else None,
+                logo_upload=upload.read() if upload else None,
                 remove_logo=form.remove_logo.data,
             )
         except ValidationError as error:

@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 
 from clinic.admin.models import ClinicSettings
 from clinic.audit import services as audit
-from clinic.auth.models import Role, User
+from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role, User
 from clinic.auth.passwords import hash_password, policy_error
 from clinic.auth.services import normalise_email, revoke_sessions
 from clinic.extensions import db
 from clinic.validation import ValidationError
 
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-LOGO_MAX_PIXELS = 4000 * 4000
+LOGO_MAX_SIDE = 4000
 
 
 @dataclass
@@ -45,13 +45,11 @@ def _check_details(details: StaffDetails, user: User | None = None) -> StaffDeta
     taken = db.session.scalar(select(User.id).where(User.email == email))
     if taken is not None and (user is None or taken != user.id):
         errors["email"] = "Another staff member already uses this email."
+    registration_number = (details.registration_number or "").strip() or None
     if details.role not in {role.value for role in Role}:
         errors["role"] = "Choose admin, therapist or reception."
-    registration_number = (details.registration_number or "").strip() or None
-    if details.role == Role.THERAPIST and not registration_number:
-        errors["registration_number"] = (
-            "Therapists need their registration number: it is printed on insurance receipts."
-        )
+    elif Role(details.role).needs_registration_number and not registration_number:
+        errors["registration_number"] = REGISTRATION_NUMBER_REQUIRED
     if errors:
         raise ValidationError(errors)
     return StaffDetails(details.name.strip(), email, details.role, registration_number)
@@ -122,37 +120,50 @@ def get_settings() -> ClinicSettings:
     return db.session.get(ClinicSettings, 1) or ClinicSettings.with_defaults()
 
 
+def _readable_size(size: int) -> str:
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def logo_mime(data: bytes) -> str:
     """The MIME type of an acceptable logo, or a ValidationError saying what is wrong with it."""
     limit = current_app.config["LOGO_MAX_BYTES"]
     if len(data) > limit:
-        raise ValidationError({"logo": f"The logo must be at most {limit // 1024} KB."})
+        raise ValidationError(
+            {"logo_upload": f"The logo must be at most {_readable_size(limit)}."}
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image_format = image.format
-                pixels = image.width * image.height
+                longest_side = max(image.size)
                 image.verify()
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError,
             OSError, SyntaxError, ValueError):
-        image_format, pixels = None, 0
-    if image_format not in LOGO_FORMATS or pixels > LOGO_MAX_PIXELS:
-        raise ValidationError({"logo": "The logo must be a PNG or JPEG image up to 4000 by 4000 pixels."})
+        image_format, longest_side = None, 0
+    if image_format not in LOGO_FORMATS or longest_side > LOGO_MAX_SIDE:
+        raise ValidationError(
+            {"logo_upload": "The logo must be a PNG or JPEG image up to 4000 by 4000 pixels."}
+        )
     return LOGO_FORMATS[image_format]
 
 
-def update_settings(values: dict, logo: bytes | None = None, remove_logo: bool = False) -> None:
+def update_settings(
+    values: dict, logo_upload: bytes | None = None, remove_logo: bool = False
+) -> None:
     settings = db.session.get(ClinicSettings, 1)
     if settings is None:
         settings = ClinicSettings.with_defaults()
         db.session.add(settings)
-    mime = logo_mime(logo) if logo else None
+    mime = logo_mime(logo_upload) if logo_upload else None
     changed = sorted(key for key, value in values.items() if getattr(settings, key) != value)
     for key in changed:
         setattr(settings, key, values[key])
     if mime:
-        settings.logo, settings.logo_mime = logo, mime
+        settings.logo, settings.logo_mime = logo_upload, mime
         changed.append("logo")
     elif remove_logo and settings.logo_mime:
         settings.logo, settings.logo_mime = None, None

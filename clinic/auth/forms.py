@@ -8,7 +8,11 @@ from clinic.auth.passwords import MAX_LENGTH, MIN_LENGTH, POLICY_TEXT
 def new_password_field(label: str, *, required: bool = True) -> PasswordField:
     """The same policy wherever a password is chosen: length only."""
     presence = DataRequired(message="Choose a password.") if required else Optional()
-    validators = [presence, Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+    validators = [
+        presence,
+        Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
+        Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters."),
+    ]
     return PasswordField(
         label,
         validators=validators,

@@ -18,6 +18,16 @@ class Role(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def needs_registration_number(self) -> bool:
+        """Therapists' numbers are printed on receipts so clients can claim from insurers."""
+        return self is Role.THERAPIST
+
+
+REGISTRATION_NUMBER_REQUIRED = (
+    "Therapists need their registration number: it is printed on insurance receipts."
+)
+
 
 class User(UserMixin, db.Model):
     """A member of staff who signs in. Clients never have accounts."""

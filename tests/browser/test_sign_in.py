@@ -1,0 +1,69 @@
+"""Staff sign in and out in a real browser; the pages they land on pass axe-core."""
+
+import pytest
+
+from clinic.auth.models import Role
+from tests.browser.conftest import assert_accessible, sign_in_through_the_form
+
+HOME_HEADINGS = {
+    Role.ADMIN: "Clinic overview",
+    Role.THERAPIST: "Today,",
+    Role.RECEPTION: "Front desk,",
+}
+
+
+def test_the_login_page_is_accessible(page, live_server):
+    page.goto(f"{live_server}/login")
+    assert page.title().startswith("Sign in")
+    assert_accessible(page)
+
+
+def test_a_failed_sign_in_says_so_and_stays_accessible(page, live_server, make_user):
+    member = make_user(Role.RECEPTION)
+    sign_in_through_the_form(page, live_server, member.email, "not my password")
+    assert page.get_by_role("alert").inner_text() == "The email or password is not right."
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_signs_in_lands_home_and_signs_out(page, live_server, make_user, role):
+    member = make_user(role)
+    sign_in_through_the_form(page, live_server, member.email, member.password)
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text().startswith(HOME_HEADINGS[role])
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("status").inner_text() == "You are signed out."
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/login")
+
+
+def test_admin_adds_a_therapist_in_the_browser(page, live_server, make_user):
+    admin = make_user(Role.ADMIN)
+    sign_in_through_the_form(page, live_server, admin.email, admin.password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Add a staff member").click()
+    page.get_by_label("Full name").fill("Noor Haddad")
+    page.get_by_label("Email (used to sign in)").fill("noor@clinic.example")
+    page.get_by_label("Role").select_option("therapist")
+    page.get_by_role("button", name="Add staff member").click()
+    # Refused without a registration number: the message sits next to the field.
+    assert "registration number" in page.locator("#registration_number-error").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Professional registration number").fill("RMT-30071")
+    page.get_by_label("Initial password").fill("noor's first password")
+    page.get_by_role("button", name="Add staff member").click()
+    assert "Noor Haddad can now sign in as therapist." in page.get_by_role("status").inner_text()
+    assert page.get_by_role("cell", name="RMT-30071").is_visible()
+
+
+def test_the_settings_page_is_accessible(page, live_server, make_user):
+    admin = make_user(Role.ADMIN)
+    sign_in_through_the_form(page, live_server, admin.email, admin.password)
+    page.get_by_role("link", name="Clinic settings").click()
+    page.get_by_label("Clinic name").fill("Willow Facial Massage")
+    page.get_by_role("button", name="Save settings").click()
+    assert page.get_by_role("link", name="Willow Facial Massage").is_visible()
+    assert_accessible(page)
