@@ -28,7 +28,8 @@ setup: $(VENV)/.app
 run: $(VENV)/.app
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .

@@ -56,12 +56,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from clinic import errors, navigation, permissions, security
+    from clinic import errors, formatting, navigation, permissions, security
 
     security.init_app(app)
     app.before_request(permissions.enforce)
     errors.init_app(app)
     navigation.init_app(app)
+    formatting.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

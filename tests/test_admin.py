@@ -160,7 +160,8 @@ def test_admin_saves_the_clinic_settings_and_a_logo(app, client, admin):
         ({"invoice_prefix": "inv 2026"}, "Use 1 to 10 capital letters or digits."),
         ({"name": ""}, "Enter the clinic&#39;s name."),
         ({"email": "desk@"}, "Enter an email like desk@example.com."),
-        ({"logo_upload": (io.BytesIO(b"<svg onload=alert(1)>"), "logo.png")}, "must be a PNG or JPEG"),
+        ({"logo_upload": (io.BytesIO(b"<svg onload=alert(1)>"), "logo.png")},
+         "must be a PNG or JPEG"),
         ({"logo_upload": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 2000), "logo.png")},
          "must be a PNG or JPEG"),
         ({"logo_upload": (io.BytesIO(png_bytes((4500, 10))), "wide.png")}, "up to 4000 by 4000"),
@@ -178,5 +179,6 @@ def test_bad_settings_are_refused_and_nothing_is_saved(app, client, admin, chang
 def test_an_oversized_logo_is_refused(app, client, admin):
     big = png_bytes((400, 400))
     assert len(big) > 1000
-    response = post_form(client, "/admin/settings", {**SETTINGS, "logo_upload": (io.BytesIO(big), "a.png")})
+    upload = {"logo_upload": (io.BytesIO(big), "a.png")}
+    response = post_form(client, "/admin/settings", {**SETTINGS, **upload})
     assert "The logo must be at most 1000 bytes." in response.get_data(as_text=True)

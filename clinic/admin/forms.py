@@ -23,6 +23,7 @@ from wtforms.validators import (
 from clinic.admin.models import PageSize
 from clinic.auth.forms import new_password_field
 from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role
+from clinic.formatting import plain_decimal
 
 # Currencies with two decimal places, which is what invoices print.
 CURRENCIES = ["AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "NOK", "NZD", "SEK", "USD", "ZAR"]
@@ -75,6 +76,15 @@ def _at_most_three_decimals(form, field) -> None:
         raise ValidationError("Use at most three decimals, e.g. 9.975.")
 
 
+class PercentField(DecimalField):
+    """Shows a stored 15.000 as 15, the way the admin typed it."""
+
+    def _value(self) -> str:
+        if self.raw_data is None and self.data is not None:
+            return plain_decimal(self.data)
+        return super()._value()
+
+
 class SettingsForm(FlaskForm):
     name = StringField(
         "Clinic name", validators=[DataRequired(message="Enter the clinic's name."),
@@ -93,7 +103,7 @@ class SettingsForm(FlaskForm):
         description="Printed on invoices and receipts.",
     )
     currency = SelectField("Currency", choices=CURRENCIES)
-    default_tax_rate = DecimalField(
+    default_tax_rate = PercentField(
         "Default tax rate (%)",
         places=None,
         validators=[
