@@ -46,8 +46,29 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-def make_app(database_url: str, **overrides):
-    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+def _close(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def build_app(database_url):
+    """Build extra apps on the test database (settings of their own); closed after the test.
+
+    Keys given as None are left out of the test settings, so the app reads its default.
+    """
+    built = []
+
+    def build(**overrides):
+        settings = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+        app = create_app({key: value for key, value in settings.items() if value is not None})
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        _close(app)
 
 
 @pytest.fixture
@@ -58,12 +79,12 @@ def app_overrides() -> dict:
 
 @pytest.fixture
 def app(database_url, app_overrides):
-    app = make_app(database_url, **app_overrides)
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_overrides})
     yield app
     with app.app_context():
         db.session.remove()
         _empty_tables()
-        db.engine.dispose()
+    _close(app)
 
 
 @pytest.fixture

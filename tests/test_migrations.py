@@ -5,7 +5,6 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from clinic.extensions import db
-from tests.conftest import make_app
 
 
 def test_the_migrated_database_matches_the_models(app):
@@ -14,12 +13,11 @@ def test_the_migrated_database_matches_the_models(app):
     assert differences == []
 
 
-def test_migrations_go_down_to_nothing_and_up_again(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'roundtrip.db'}")
+def test_migrations_go_down_to_nothing_and_up_again(build_app, tmp_path):
+    app = build_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'roundtrip.db'}")
     with app.app_context():
         upgrade()
         downgrade(revision="base")
         upgrade()
         with db.engine.connect() as connection:
             assert MigrationContext.configure(connection).get_current_revision() is not None
-        db.engine.dispose()

@@ -6,7 +6,7 @@ from werkzeug.routing import Rule
 
 from clinic.auth.models import Role
 from clinic.permissions import public
-from tests.conftest import csrf_token, make_app, sign_in
+from tests.conftest import csrf_token, sign_in
 
 ADMIN, THERAPIST, RECEPTION = Role.ADMIN, Role.THERAPIST, Role.RECEPTION
 STAFF = {ADMIN, THERAPIST, RECEPTION}
@@ -74,8 +74,8 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, make_user, who):
             assert response.status_code == 403, where
 
 
-def test_a_view_without_a_declared_permission_is_refused_to_everyone(database_url, make_user):
-    app = make_app(database_url)
+def test_a_view_without_a_declared_permission_is_refused_to_everyone(build_app, make_user):
+    app = build_app()
     app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
     app.add_url_rule("/open", "open", public(lambda: "open to all"))
     client = app.test_client()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from clinic import config, create_app
+from clinic import config
 from clinic.auth.models import Role
 from clinic.permissions import public
-from tests.conftest import TEST_CONFIG, make_app, sign_in
+from tests.conftest import sign_in
 
 
 def test_a_post_without_csrf_token_is_refused(client, make_user):
@@ -63,8 +63,8 @@ def test_an_unknown_staff_id_answers_404(client, signed_in):
     assert client.get("/admin/staff/99999").status_code == 404
 
 
-def test_a_crash_shows_an_apology_not_a_stack_trace(database_url):
-    app = make_app(database_url, PROPAGATE_EXCEPTIONS=False)
+def test_a_crash_shows_an_apology_not_a_stack_trace(build_app):
+    app = build_app(PROPAGATE_EXCEPTIONS=False)
 
     def explode():
         raise RuntimeError("secret internals")
@@ -93,14 +93,10 @@ def test_local_use_generates_a_secret_once_and_keeps_it(monkeypatch, tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_production_cookies_are_secure_httponly_and_samesite(
-    monkeypatch, database_url, make_user
-):
+def test_production_cookies_are_secure_httponly_and_samesite(monkeypatch, build_app, make_user):
     monkeypatch.setenv("SECRET_KEY", "a-production-secret-from-the-environment")
     monkeypatch.delenv("CLINIC_ENV", raising=False)
-    settings = {key: value for key, value in TEST_CONFIG.items() if key != "SESSION_COOKIE_SECURE"}
-    del settings["SECRET_KEY"]
-    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url})
+    app = build_app(SECRET_KEY=None, SESSION_COOKIE_SECURE=None)
     client = app.test_client()
     response = sign_in(client, make_user(Role.ADMIN))
     cookie = response.headers["Set-Cookie"]
@@ -126,19 +122,15 @@ def test_healthz_reports_the_database(client):
     assert response.json == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_says_when_the_database_is_unreachable(tmp_path):
-    app = create_app(
-        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"}
-    )
+def test_healthz_says_when_the_database_is_unreachable(build_app, tmp_path):
+    app = build_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.db")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unavailable"
 
 
-def test_error_pages_render_even_when_the_database_is_down(tmp_path):
-    app = create_app(
-        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"}
-    )
+def test_error_pages_render_even_when_the_database_is_down(build_app, tmp_path):
+    app = build_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.db")
     response = app.test_client().get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
