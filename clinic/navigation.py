@@ -23,6 +23,7 @@ MENU = [
     NavItem("Home", "home.index", "home"),
     NavItem("Staff", "admin.staff_list", "staff.manage"),
     NavItem("Clinic settings", "admin.settings", "settings.manage"),
+    NavItem("Audit log", "admin.audit_log", "audit.read"),
     NavItem("Password", "auth.change_password", "account"),
 ]
 

@@ -19,6 +19,7 @@ RULES: dict[str, frozenset[Role]] = {
     "account": ALL_STAFF,
     "staff.manage": frozenset({Role.ADMIN}),
     "settings.manage": frozenset({Role.ADMIN}),
+    "audit.read": frozenset({Role.ADMIN}),
 }
 
 PUBLIC = "public"

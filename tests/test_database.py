@@ -21,7 +21,7 @@ def test_sqlite_is_durable_and_enforces_foreign_keys(app):
 
 def test_a_reference_to_a_missing_record_is_refused(app):
     with app.app_context():
-        with pytest.raises(IntegrityError, match="(?i)foreign key"):
+        with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
             db.session.execute(
                 text("INSERT INTO staff_session (token_hash, user_id, created_at, expires_at) "
                      "VALUES ('x', 424242, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")

@@ -25,6 +25,8 @@ EXPECTED_ACCESS: dict[str, set[Role] | str] = {
     "admin.staff_deactivate": {ADMIN},
     "admin.staff_reactivate": {ADMIN},
     "admin.settings": {ADMIN},
+    "admin.audit_log": {ADMIN},
+    "admin.audit_export": {ADMIN},
 }
 
 WHO = [None, ADMIN, THERAPIST, RECEPTION]
@@ -87,9 +89,9 @@ def test_a_view_without_a_declared_permission_is_refused_to_everyone(build_app, 
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        (ADMIN, ["Home", "Staff", "Clinic settings", "Password"], []),
-        (THERAPIST, ["Home", "Password"], ["Staff", "Clinic settings"]),
-        (RECEPTION, ["Home", "Password"], ["Staff", "Clinic settings"]),
+        (ADMIN, ["Home", "Staff", "Clinic settings", "Audit log", "Password"], []),
+        (THERAPIST, ["Home", "Password"], ["Staff", "Clinic settings", "Audit log"]),
+        (RECEPTION, ["Home", "Password"], ["Staff", "Clinic settings", "Audit log"]),
     ],
 )
 def test_navigation_shows_only_what_the_role_may_use(client, signed_in, role, shown, hidden):

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     EmailField,
     SelectChoice,
@@ -21,6 +22,7 @@ from wtforms.validators import (
 )
 
 from clinic.admin.models import PageSize
+from clinic.audit.services import AuditFilter
 from clinic.auth.forms import new_password_field
 from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role
 from clinic.formatting import plain_decimal
@@ -141,3 +143,36 @@ class SettingsForm(FlaskForm):
             "invoice_prefix": self.invoice_prefix.data,
             "page_size": self.page_size.data,
         }
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters: a GET form, so filtered views can be bookmarked and shared."""
+
+    class Meta:
+        csrf = False
+
+    actor = SelectField("Staff member", coerce=int, default=0)
+    action = SelectField("Action", default="")
+    object_type = StringField("Record type", validators=[Optional(), Length(max=32)])
+    object_id = StringField("Record id", validators=[Optional(), Length(max=255)])
+    date_from = DateField("From (UTC)", validators=[Optional()])
+    date_to = DateField("To (UTC)", validators=[Optional()])
+
+    def with_choices(self, staff, actions) -> "AuditFilterForm":
+        self.actor.choices = [SelectChoice(0, "Anyone")] + [
+            SelectChoice(member.id, f"{member.name} ({member.email})") for member in staff
+        ]
+        self.action.choices = [SelectChoice("", "Any action")] + [
+            SelectChoice(action) for action in actions
+        ]
+        return self
+
+    def filters(self) -> AuditFilter:
+        return AuditFilter(
+            actor_id=self.actor.data or None,
+            action=self.action.data or None,
+            object_type=(self.object_type.data or "").strip() or None,
+            object_id=(self.object_id.data or "").strip() or None,
+            date_from=self.date_from.data,
+            date_to=self.date_to.data,
+        )

@@ -1,11 +1,19 @@
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.admin import bp, services
-from clinic.admin.forms import ConfirmForm, EditStaffForm, NewStaffForm, SettingsForm
+from clinic.admin.forms import (
+    AuditFilterForm,
+    ConfirmForm,
+    EditStaffForm,
+    NewStaffForm,
+    SettingsForm,
+)
+from clinic.audit import services as audit
 from clinic.auth.models import User
 from clinic.extensions import db
 from clinic.permissions import requires
+from clinic.spreadsheets import csv_response
 from clinic.validation import ValidationError, apply_to_form
 
 
@@ -103,3 +111,36 @@ def settings():
             flash("Clinic settings saved.")
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, settings=current)
+
+
+def _audit_filters() -> tuple[AuditFilterForm, audit.AuditFilter]:
+    """The filters in the query string; ones that do not parse are shown as errors and ignored."""
+    form = AuditFilterForm(request.args).with_choices(services.list_staff(), audit.actions())
+    return form, form.filters() if form.validate() else audit.AuditFilter()
+
+
+@bp.get("/audit")
+@requires("audit.read")
+def audit_log():
+    form, filters = _audit_filters()
+    rows, next_before = audit.page(filters, request.args.get("before", type=int))
+    older_args = {**request.args.to_dict(), "before": next_before} if next_before else None
+    return render_template(
+        "admin/audit.html", form=form, rows=rows, older_args=older_args,
+        export_args=request.args.to_dict(),
+    )
+
+
+@bp.get("/audit.csv")
+@requires("audit.read")
+def audit_export():
+    _, filters = _audit_filters()
+    audit.record_export(filters)
+    header = ["id", "occurred_at_utc", "actor", "action", "object_type", "object_id", "ip",
+              "detail"]
+    rows = (
+        [row.id, row.occurred_at.isoformat(), row.actor, row.action, row.object_type,
+         row.object_id, row.ip, row.detail]
+        for row in audit.export(filters)
+    )
+    return csv_response("audit-log.csv", header, rows)

@@ -1,10 +1,19 @@
+"""Writing the audit log, and reading it back for the admin."""
+
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import Select, select
 
 from clinic.audit.models import AuditEvent
+from clinic.auth.models import User
 from clinic.extensions import db
+
+PAGE_SIZE = 50
 
 
 def record(
@@ -31,3 +40,91 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_id: int | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    ip: str
+    detail: str
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _query(filters: AuditFilter) -> Select:
+    query = select(AuditEvent, User.name, User.email).outerjoin(
+        User, User.id == AuditEvent.actor_id
+    )
+    if filters.actor_id:
+        query = query.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.date_from:
+        query = query.where(AuditEvent.occurred_at >= _start_of(filters.date_from))
+    if filters.date_to:
+        next_day = _start_of(filters.date_to + timedelta(days=1))
+        query = query.where(AuditEvent.occurred_at < next_day)
+    return query.order_by(AuditEvent.id.desc())
+
+
+def _row(event: AuditEvent, name: str | None, email: str | None) -> AuditRow:
+    return AuditRow(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        actor=f"{name} <{email}>" if name else "",
+        action=event.action,
+        object_type=event.object_type or "",
+        object_id=event.object_id or "",
+        ip=event.ip or "",
+        detail=event.detail or "",
+    )
+
+
+def page(filters: AuditFilter, before_id: int | None = None) -> tuple[list[AuditRow], int | None]:
+    """Newest first, PAGE_SIZE at a time; returns the rows and the id to continue before."""
+    query = _query(filters)
+    if before_id:
+        query = query.where(AuditEvent.id < before_id)
+    rows = [_row(*found) for found in db.session.execute(query.limit(PAGE_SIZE + 1))]
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, rows[-1].id if more else None
+
+
+def export(filters: AuditFilter) -> Iterator[AuditRow]:
+    """Every matching event, read in batches so a long log never sits in memory at once."""
+    result = db.session.execute(_query(filters).execution_options(yield_per=1000))
+    for found in result:
+        yield _row(*found)
+
+
+def actions() -> list[str]:
+    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return list(db.session.scalars(query))
+
+
+def record_export(filters: AuditFilter) -> None:
+    detail = {key: str(value) for key, value in vars(filters).items() if value}
+    record("audit.exported", detail=detail or None)
+    db.session.commit()

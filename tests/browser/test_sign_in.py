@@ -67,3 +67,13 @@ def test_the_settings_page_is_accessible(page, live_server, make_user):
     page.get_by_role("button", name="Save settings").click()
     assert page.get_by_role("link", name="Willow Facial Massage").is_visible()
     assert_accessible(page)
+
+
+def test_admin_filters_the_audit_log(page, live_server, make_user):
+    admin = make_user(Role.ADMIN)
+    sign_in_through_the_form(page, live_server, admin.email, admin.password)
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Action").select_option("login.succeeded")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_role("cell", name="login.succeeded").count() == 1
+    assert_accessible(page)

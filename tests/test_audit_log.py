@@ -1,0 +1,117 @@
+"""The admin reads, filters and exports the audit log."""
+
+import csv
+import io
+from datetime import timedelta
+
+from sqlalchemy import event, select, update
+
+from clinic.audit import services as audit
+from clinic.audit.models import AuditEvent
+from clinic.auth.models import Role
+from clinic.extensions import db
+from clinic.types import utcnow
+from tests.conftest import post_form
+
+
+def add_events(app, count: int, action: str = "client.viewed", **fields) -> None:
+    with app.app_context():
+        for n in range(count):
+            audit.record(action, "client", n, **fields)
+        db.session.commit()
+
+
+def test_sign_ins_and_failures_are_listed_with_who_and_from_where(app, client, make_user):
+    member = make_user(Role.RECEPTION)
+    post_form(client, "/login", {"email": member.email, "password": "wrong one, sorry"},
+              environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    admin = make_user(Role.ADMIN)
+    post_form(client, "/login", {"email": admin.email, "password": admin.password})
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "login.failed" in page and "192.0.2.7" in page
+    assert f"{admin.name} &lt;{admin.email}&gt;" in page
+
+
+def test_filters_by_action_staff_member_and_date(app, client, signed_in, make_user):
+    admin = signed_in(Role.ADMIN)
+    other = make_user(Role.THERAPIST)
+    add_events(app, 2, "note.viewed", actor_id=other.id)
+    add_events(app, 3, "client.viewed", actor_id=admin.id)
+    page = client.get("/admin/audit", query_string={"action": "note.viewed"}).get_data(
+        as_text=True
+    )
+    assert page.count("<code>note.viewed</code>") == 2
+    assert "<code>client.viewed</code>" not in page
+    page = client.get("/admin/audit", query_string={"actor": other.id}).get_data(as_text=True)
+    assert page.count("<code>note.viewed</code>") == 2
+    assert "<code>login.succeeded</code>" not in page
+    with app.app_context():
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.action == "note.viewed")
+            .values(occurred_at=utcnow() - timedelta(days=3))
+        )
+        db.session.commit()
+    today = utcnow().date().isoformat()
+    page = client.get("/admin/audit", query_string={"date_from": today}).get_data(as_text=True)
+    assert "<code>note.viewed</code>" not in page and "<code>client.viewed</code>" in page
+
+
+def test_a_bad_date_is_shown_next_to_its_field(client, signed_in):
+    signed_in(Role.ADMIN)
+    response = client.get("/admin/audit", query_string={"date_from": "31/31/2026"})
+    assert response.status_code == 200
+    assert 'id="date_from-error"' in response.get_data(as_text=True)
+
+
+def test_long_logs_come_a_page_at_a_time_in_a_fixed_number_of_queries(app, client, signed_in):
+    signed_in(Role.ADMIN)
+    add_events(app, 120)
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            first = client.get("/admin/audit").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert first.count("<code>") == 50
+    assert len(statements) <= 8, statements
+    with app.app_context():
+        tenth_oldest = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()[9]
+    older = client.get("/admin/audit", query_string={"before": tenth_oldest}).get_data(
+        as_text=True
+    )
+    assert older.count("<code>") == 9
+    assert "Older events" not in older
+
+
+def test_csv_export_has_every_matching_event_defused_for_spreadsheets(app, client, signed_in):
+    signed_in(Role.ADMIN)
+    add_events(app, 70)
+    add_events(app, 1, "client.viewed", detail={"note": "=HYPERLINK(\"http://x\")"})
+    response = client.get("/admin/audit.csv", query_string={"action": "client.viewed"})
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:4] == ["id", "occurred_at_utc", "actor", "action"]
+    assert len(rows) == 1 + 71
+    assert all(row[3] == "client.viewed" for row in rows[1:])
+    with app.app_context():
+        exported = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "audit.exported")
+        )
+        assert exported is not None and "client.viewed" in exported.detail
+
+
+def test_cells_that_look_like_formulas_are_quoted(app, client, signed_in):
+    signed_in(Role.ADMIN)
+    add_events(app, 1, "client.viewed")
+    with app.app_context():
+        db.session.execute(update(AuditEvent).values(object_id="=1+2"))
+        db.session.commit()
+    body = client.get("/admin/audit.csv").get_data(as_text=True)
+    assert "'=1+2" in body
