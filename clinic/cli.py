@@ -1,14 +1,17 @@
 """Command line: `flask --app wsgi users create`, `flask --app wsgi demo seed`."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from clinic import backup as backups
 from clinic import demo
 from clinic.admin import services as admin_services
 from clinic.auth.models import Role
+from clinic.extensions import db
 from clinic.validation import ValidationError
 
 users = AppGroup("users", help="Manage staff accounts.")
@@ -50,6 +53,36 @@ def seed_demo():
         click.echo(f"  {role:<10} {email:<30} {password}")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path):
+    """Copy the whole database to PATH while the app keeps running."""
+    try:
+        backups.backup(db.engine, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up to {path} ({path.stat().st_size:,} bytes).")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool):
+    """Replace the database with the backup at PATH. Stop the app servers first."""
+    if not yes:
+        click.confirm("This replaces every record in the database with the backup. Go on?",
+                      abort=True)
+    try:
+        backups.restore(db.engine, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored from {path}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
