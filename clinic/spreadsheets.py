@@ -2,9 +2,10 @@
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable
 
-from flask import Response, stream_with_context
+from flask import Response, send_file
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -16,21 +17,18 @@ def _cell(value) -> str:
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:
-    """Stream rows as a CSV attachment, a line at a time."""
+    """A CSV attachment, written out before the response starts.
 
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        yield buffer.getvalue()
-        for row in rows:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow([_cell(value) for value in row])
-            yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    The rows are read while the request's database session is still open; a long export
+    spills from memory to a temporary file instead of growing the worker.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    return send_file(spool, mimetype="text/csv", as_attachment=True, download_name=filename)

@@ -94,9 +94,11 @@ def test_csv_export_has_every_matching_event_defused_for_spreadsheets(app, clien
     add_events(app, 70)
     add_events(app, 1, "client.viewed", detail={"note": "=HYPERLINK(\"http://x\")"})
     response = client.get("/admin/audit.csv", query_string={"action": "client.viewed"})
+    body = response.get_data(as_text=True)
+    response.close()
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:4] == ["id", "occurred_at_utc", "actor", "action"]
     assert len(rows) == 1 + 71
     assert all(row[3] == "client.viewed" for row in rows[1:])
@@ -113,5 +115,7 @@ def test_cells_that_look_like_formulas_are_quoted(app, client, signed_in):
     with app.app_context():
         db.session.execute(update(AuditEvent).values(object_id="=1+2"))
         db.session.commit()
-    body = client.get("/admin/audit.csv").get_data(as_text=True)
+    response = client.get("/admin/audit.csv")
+    body = response.get_data(as_text=True)
+    response.close()
     assert "'=1+2" in body

@@ -61,6 +61,7 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, make_user, who):
             response = client.get(url)
         else:
             response = client.post(url, data={"csrf_token": csrf_token(client)})
+        response.close()
         where = f"{sorted(rule.methods - {'HEAD', 'OPTIONS'})} {url} as {who or 'anonymous'}"
         if expected == PUBLIC:
             assert response.status_code != 403, where
