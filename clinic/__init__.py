@@ -51,11 +51,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from clinic import admin, auth, home
+    from clinic import admin, aftercare, auth, clients, home, invoices, visits
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(clients.bp)
+    app.register_blueprint(visits.bp)
+    app.register_blueprint(invoices.bp)
+    app.register_blueprint(aftercare.bp)
 
 
 def register_request_hooks(app: Flask) -> None:

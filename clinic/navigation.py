@@ -21,6 +21,14 @@ class NavItem:
 
 MENU = [
     NavItem("Home", "home.index", "home"),
+    NavItem("Clients", "clients.index", "clients.manage"),
+    NavItem("Schedule", "visits.schedule", "visits.read"),
+    NavItem("Note templates", "visits.templates", "notes.templates"),
+    NavItem("Invoices", "invoices.index", "invoices.read"),
+    NavItem("Close-out", "invoices.day_report", "reports.day"),
+    NavItem("Revenue", "invoices.revenue", "reports.revenue"),
+    NavItem("Services", "invoices.service_list", "services.manage"),
+    NavItem("Techniques", "aftercare.library", "techniques.read"),
     NavItem("Staff", "admin.staff_list", "staff.manage"),
     NavItem("Clinic settings", "admin.settings", "settings.manage"),
     NavItem("Audit log", "admin.audit_log", "audit.read"),

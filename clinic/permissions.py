@@ -20,6 +20,27 @@ RULES: dict[str, frozenset[Role]] = {
     "staff.manage": frozenset({Role.ADMIN}),
     "settings.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN}),
+    "clients.manage": ALL_STAFF,
+    # Health answers and precautions; reception sees only that precautions exist.
+    "intake.read": frozenset({Role.ADMIN, Role.THERAPIST}),
+    "intake.write": frozenset({Role.ADMIN, Role.THERAPIST}),
+    # Therapists book and change only their own visits (checked in visits.services).
+    "visits.read": ALL_STAFF,
+    "visits.manage": ALL_STAFF,
+    # Notes: admins read, therapists read all and write their own; reception never.
+    "notes.read": frozenset({Role.ADMIN, Role.THERAPIST}),
+    "notes.write": frozenset({Role.THERAPIST}),
+    "notes.templates": frozenset({Role.ADMIN}),
+    # Invoices: the front desk and admin; a therapist reads those of their own clients
+    # (checked in invoices.services). Revenue and balances across the clinic: admin.
+    "invoices.read": ALL_STAFF,
+    "invoices.manage": frozenset({Role.ADMIN, Role.RECEPTION}),
+    "services.manage": frozenset({Role.ADMIN}),
+    "reports.day": frozenset({Role.ADMIN, Role.RECEPTION}),
+    "reports.revenue": frozenset({Role.ADMIN}),
+    # The home-care technique library: therapists consult it, the admin keeps it.
+    "techniques.read": frozenset({Role.ADMIN, Role.THERAPIST}),
+    "techniques.manage": frozenset({Role.ADMIN}),
 }
 
 PUBLIC = "public"

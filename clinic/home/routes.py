@@ -6,7 +6,9 @@ from flask_login import current_user
 from clinic.admin import services as admin_services
 from clinic.auth.models import Role
 from clinic.home import bp, services
+from clinic.invoices import services as invoice_services
 from clinic.permissions import public, requires
+from clinic.visits import services as visit_services
 
 HOME_TEMPLATES = {
     Role.ADMIN: "home/admin.html",
@@ -23,6 +25,12 @@ def index():
     if role == Role.ADMIN:
         context["staff_counts"] = admin_services.staff_counts()
         context["settings"] = admin_services.get_settings()
+    elif role == Role.THERAPIST:
+        context["visits"] = visit_services.therapist_day(current_user.id, context["today"])
+        context["to_sign"] = visit_services.notes_to_sign(current_user.id)
+    else:
+        context["arrivals"] = visit_services.arrivals(context["today"])
+        context["unpaid"] = invoice_services.unpaid_invoices()
     return render_template(HOME_TEMPLATES[role], **context)
 
 

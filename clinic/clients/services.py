@@ -1,0 +1,607 @@
+"""Clients, their intake forms and self-service intake links: rules and database work."""
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from clinic.audit import services as audit
+from clinic.clients.models import (
+    HEADACHE_FREQUENCIES,
+    HEADACHE_KINDS,
+    PRESSURES,
+    QUESTIONS,
+    Client,
+    ConsentText,
+    Delivery,
+    Intake,
+    IntakeItem,
+    IntakeLink,
+)
+from clinic.extensions import db
+from clinic.types import utcnow
+from clinic.validation import ValidationError
+
+PER_PAGE = 25
+STALE_AFTER = timedelta(days=365)
+OLDEST_BIRTH_YEAR = 1900
+
+DEFAULT_CONSENT = (
+    "I have answered these questions truthfully and to the best of my knowledge. I will tell "
+    "my therapist about any change in my health. I understand that massage is not a substitute "
+    "for medical care, that I may ask the therapist to change the pressure or stop at any time, "
+    "and that my answers are kept confidential and seen only by the clinic's treating staff."
+)
+
+
+# ---- names, phones and emails ----
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, single spaces: "  Zoë  O'Brien" -> "zoe o'brien"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.casefold().split())
+
+
+def phone_key(phone: str) -> str:
+    return re.sub(r"\D", "", phone)[::-1]
+
+
+def _prefix(column, prefix: str):
+    """`column` starts with `prefix`, as a range the column's index answers."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-/]+$")
+
+
+def _phone_error(phone: str) -> str | None:
+    digits = len(re.sub(r"\D", "", phone))
+    if not PHONE_CHARACTERS.match(phone) or not 7 <= digits <= 15:
+        return "Enter a phone number of 7 to 15 digits, e.g. +1 902 555 0142."
+    return None
+
+
+def _email_error(email: str) -> tuple[str, str | None]:
+    """The normalised email and an error message, if it is not a usable address."""
+    try:
+        checked = validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return email, "Enter an email like name@example.com."
+    return checked.normalized.lower(), None
+
+
+# ---- clients ----
+
+@dataclass
+class ContactDetails:
+    """What a client may correct about themselves in the intake form."""
+
+    pronouns: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    emergency_contact_name: str = ""
+    emergency_contact_phone: str = ""
+
+
+def contact_of(client: Client) -> ContactDetails:
+    return ContactDetails(**{f.name: getattr(client, f.name) for f in fields(ContactDetails)})
+
+
+@dataclass
+class ClientDetails(ContactDetails):
+    first_name: str = ""
+    last_name: str = ""
+    date_of_birth: date | None = None
+    handout_delivery: str = Delivery.EMAIL.value
+
+
+def _clean_contact(details: ContactDetails, errors: dict[str, str]) -> dict:
+    values = {f.name: (getattr(details, f.name) or "").strip() for f in fields(ContactDetails)}
+    if values["email"]:
+        values["email"], problem = _email_error(values["email"])
+        if problem:
+            errors["email"] = problem
+    for name in ("phone", "emergency_contact_phone"):
+        if values[name] and (problem := _phone_error(values[name])):
+            errors[name] = problem
+    return values
+
+
+def check_details(details: ClientDetails, today: date) -> dict:
+    """The client's columns from what staff typed, or every problem with it at once."""
+    errors: dict[str, str] = {}
+    values = _clean_contact(details, errors)
+    values["first_name"] = details.first_name.strip()
+    values["last_name"] = details.last_name.strip()
+    if not values["first_name"]:
+        errors["first_name"] = "Enter the client's first name."
+    born = details.date_of_birth
+    if born is None:
+        errors["date_of_birth"] = "Enter the date of birth, e.g. 1984-03-21."
+    elif born > today:
+        errors["date_of_birth"] = "The date of birth cannot be in the future."
+    elif born.year < OLDEST_BIRTH_YEAR:
+        errors["date_of_birth"] = "Check the year of birth."
+    if details.handout_delivery not in {delivery.value for delivery in Delivery}:
+        errors["handout_delivery"] = "Choose email, link or print."
+    if details.handout_delivery == Delivery.EMAIL and not values["email"]:
+        errors.setdefault("email", "Add an email, or choose another way to receive handouts.")
+    if errors:
+        raise ValidationError(errors)
+    full_name = f"{values['first_name']} {values['last_name']}"
+    reversed_name = f"{values['last_name']} {values['first_name']}"
+    return {
+        **values,
+        "date_of_birth": born,
+        "handout_delivery": details.handout_delivery,
+        "name_key": fold(full_name),
+        "sort_key": fold(reversed_name),
+        "phone_key": phone_key(values["phone"]),
+    }
+
+
+class PossibleDuplicates(ValidationError):
+    """Other clients look like the same person; staff confirm before a new one is added."""
+
+    def __init__(self, clients: list[Client]):
+        super().__init__({"": "This may be someone the clinic already knows. Check the clients "
+                              "below; add a new client only if this is a different person."})
+        self.clients = clients
+
+
+def possible_duplicates(values: dict) -> list[Client]:
+    """Clients with the same name and date of birth, or the same email or phone."""
+    same = [and_(Client.name_key == values["name_key"],
+                 Client.date_of_birth == values["date_of_birth"])]
+    if values["email"]:
+        same.append(Client.email == values["email"])
+    if len(values["phone_key"]) >= 7:
+        # The last ten digits: the same number with or without its country code.
+        same.append(_prefix(Client.phone_key, values["phone_key"][:10]))
+    return list(db.session.scalars(select(Client).where(or_(*same)).order_by(Client.id)))
+
+
+def create_client(details: ClientDetails, *, duplicates_checked: bool = False) -> Client:
+    values = check_details(details, date.today())
+    if not duplicates_checked and (found := possible_duplicates(values)):
+        raise PossibleDuplicates(found)
+    client = Client(**values)
+    db.session.add(client)
+    db.session.flush()
+    audit.record("client.created", "client", client.id)
+    db.session.commit()
+    return client
+
+
+class StaleEdit(ValidationError):
+    """Someone saved the client after this form was opened; their save must not be undone."""
+
+    def __init__(self):
+        super().__init__({"": "Someone else saved this client while you were editing. "
+                              "Their changes are shown now; make yours again."})
+
+
+def _save_changes(client: Client, values: dict, action: str) -> list[str]:
+    changed = sorted(key for key, value in values.items() if getattr(client, key) != value)
+    for key in changed:
+        setattr(client, key, values[key])
+    shown = [key for key in changed if not key.endswith("_key")]
+    if shown:
+        audit.record(action, "client", client.id, detail={"changed": shown})
+    return shown
+
+
+def update_client(client: Client, details: ClientDetails, seen_version: int | None) -> None:
+    if seen_version != client.version:
+        raise StaleEdit
+    values = check_details(details, date.today())
+    _save_changes(client, values, "client.updated")
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit from None
+
+
+def set_archived(client: Client, archived: bool) -> None:
+    client.archived_at = utcnow() if archived else None
+    audit.record("client.archived" if archived else "client.restored", "client", client.id)
+    db.session.commit()
+
+
+def get_client(client_id: int) -> Client:
+    return db.get_or_404(Client, client_id)
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    client: Client
+    last_intake: datetime | None
+
+
+def search(query: str, page: int, archived: bool = False):
+    """A page of clients whose name, email or phone starts with the query."""
+    statement = select(Client).where(
+        Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
+    )
+    query = query.strip()
+    if query:
+        matches = []
+        if key := fold(query):
+            matches += [_prefix(Client.name_key, key), _prefix(Client.sort_key, key)]
+            matches.append(_prefix(Client.email, query.lower()))
+        digits = phone_key(query)
+        if len(digits) >= 4:
+            matches.append(_prefix(Client.phone_key, digits))
+        statement = statement.where(or_(*matches))
+    pagination = db.paginate(
+        statement.order_by(Client.sort_key, Client.id),
+        page=page, per_page=PER_PAGE, error_out=False, count=True,
+    )
+    last = _last_intakes([client.id for client in pagination.items])
+    rows = [ClientRow(client, last.get(client.id)) for client in pagination.items]
+    return pagination, rows
+
+
+def _last_intakes(client_ids: list[int]) -> dict[int, datetime]:
+    if not client_ids:
+        return {}
+    rows = db.session.execute(
+        select(Intake.client_id, func.max(Intake.submitted_at))
+        .where(Intake.client_id.in_(client_ids))
+        .group_by(Intake.client_id)
+    )
+    return {client_id: submitted for client_id, submitted in rows}
+
+
+# ---- intakes ----
+
+@dataclass(frozen=True)
+class Answer:
+    detail: str = ""
+    on_date: date | None = None
+
+
+@dataclass
+class IntakeAnswers:
+    contact: ContactDetails
+    reason: str = ""
+    goals: str = ""
+    # Ticked questions by code (see models.QUESTIONS), with the detail the client gave.
+    items: dict[str, Answer] = field(default_factory=dict)
+    headache_kind: str = ""
+    headache_frequency: str = ""
+    headache_recent: bool = False
+    pressure: str = ""
+    areas_to_avoid: str = ""
+    consent_version: int | None = None
+    agreed: bool = False
+    signature: str = ""
+
+
+def current_consent() -> tuple[int, str]:
+    """The version and wording of the consent a new intake is signed against."""
+    row = db.session.scalars(select(ConsentText).order_by(ConsentText.version.desc())).first()
+    return (row.version, row.body) if row else (1, DEFAULT_CONSENT)
+
+
+def update_consent(body: str, author_id: int) -> int:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Enter the consent wording clients sign."})
+    version, current = current_consent()
+    if body == current:
+        return version
+    row = ConsentText(version=version + 1, body=body, created_by_id=author_id)
+    if db.session.scalar(select(func.count()).select_from(ConsentText)) == 0:
+        db.session.add(ConsentText(version=1, body=DEFAULT_CONSENT))
+    db.session.add(row)
+    audit.record("consent.updated", "consent_text", row.version)
+    db.session.commit()
+    return row.version
+
+
+def _consent_row(version: int | None) -> ConsentText:
+    current_version, body = current_consent()
+    if version != current_version:
+        raise ValidationError({"agree": "The consent wording has changed since the form was "
+                                        "opened. Read it again and sign below."})
+    row = db.session.scalar(select(ConsentText).where(ConsentText.version == version))
+    if row is None:
+        row = ConsentText(version=version, body=body)
+        db.session.add(row)
+    return row
+
+
+def _check_answers(answers: IntakeAnswers, errors: dict[str, str]) -> None:
+    unknown = set(answers.items) - QUESTIONS.keys()
+    if unknown:
+        errors[""] = "The form had answers this clinic does not ask."
+    for code, answer in answers.items.items():
+        if answer.on_date and answer.on_date > date.today():
+            errors[f"{code}_date"] = "This date is in the future."
+    choices = ((answers.headache_kind, HEADACHE_KINDS, "headache_kind"),
+               (answers.headache_frequency, HEADACHE_FREQUENCIES, "headache_frequency"),
+               (answers.pressure, PRESSURES, "pressure"))
+    for value, allowed, name in choices:
+        if value and value not in allowed:
+            errors[name] = "Choose one of the options."
+    if not answers.agreed:
+        errors["agree"] = "Tick the box to agree to the consent."
+    if len(answers.signature.strip()) < 2:
+        errors["signature"] = "Type your full name to sign."
+
+
+def _next_version(client_id: int) -> int:
+    latest = db.session.scalar(
+        select(func.max(Intake.version)).where(Intake.client_id == client_id)
+    )
+    return (latest or 0) + 1
+
+
+def _new_intake(client: Client, answers: IntakeAnswers, consent: ConsentText,
+                **origin) -> Intake:
+    headaches = "headaches" in answers.items
+    intake = Intake(
+        client_id=client.id,
+        version=_next_version(client.id),
+        reason=answers.reason.strip(),
+        goals=answers.goals.strip(),
+        headache_kind=answers.headache_kind if headaches else "",
+        headache_frequency=answers.headache_frequency if headaches else "",
+        headache_recent=bool(answers.headache_recent and headaches),
+        pressure=answers.pressure,
+        areas_to_avoid=answers.areas_to_avoid.strip(),
+        consent=consent,
+        signature=answers.signature.strip(),
+        signed_on=date.today(),
+        items=[
+            IntakeItem(code=code, detail=answers.items[code].detail.strip()[:500],
+                       on_date=answers.items[code].on_date)
+            for code in QUESTIONS
+            if code in answers.items
+        ],
+        **origin,
+    )
+    db.session.add(intake)
+    return intake
+
+
+def _record_intake(client: Client, answers: IntakeAnswers, **origin) -> Intake:
+    """Check and add an intake and the contact changes that came with it; the caller commits."""
+    errors: dict[str, str] = {}
+    contact = _clean_contact(answers.contact, errors)
+    if client.handout_delivery == Delivery.EMAIL and not contact["email"]:
+        errors.setdefault("email", "Add an email: the clinic sends your handouts by email.")
+    _check_answers(answers, errors)
+    if errors:
+        raise ValidationError(errors)
+    consent = _consent_row(answers.consent_version)
+    _save_changes(client, {**contact, "phone_key": phone_key(contact["phone"])}, "client.updated")
+    intake = _new_intake(client, answers, consent, **origin)
+    db.session.flush()
+    audit.record("intake.submitted", "client", client.id,
+                 detail={"version": intake.version, "source": intake.source})
+    return intake
+
+
+def submit_at_desk(client: Client, answers: IntakeAnswers, staff_id: int) -> Intake:
+    intake = _record_intake(client, answers, source="desk", entered_by_id=staff_id)
+    db.session.commit()
+    return intake
+
+
+def intake_history(client_id: int) -> list[Intake]:
+    """The client's intakes, newest (current) first. Items load only when read."""
+    return list(db.session.scalars(
+        select(Intake).where(Intake.client_id == client_id).order_by(Intake.version.desc())
+    ))
+
+
+def intake_status(history: list[Intake], now: datetime) -> str:
+    if not history:
+        return "none"
+    return "stale" if now - history[0].submitted_at > STALE_AFTER else "current"
+
+
+def get_intake(client: Client, version: int) -> Intake:
+    return db.first_or_404(
+        select(Intake).where(Intake.client_id == client.id, Intake.version == version)
+    )
+
+
+def record_health_view(client: Client, intake: Intake, what: str) -> None:
+    """Every look at health answers (the form, a version, the precautions) is on record."""
+    audit.record("intake.viewed", "client", client.id,
+                 detail={"version": intake.version, "view": what})
+    db.session.commit()
+
+
+def _describe(item: IntakeItem) -> str:
+    label = item.question.short_label
+    return f"{label} ({item.detail})" if item.detail else label
+
+
+SCALAR_CHANGES = (
+    ("pressure", "pressure preference"),
+    ("areas_to_avoid", "areas to avoid"),
+    ("headache_kind", "kind of headache"),
+    ("headache_frequency", "how often headaches come"),
+    ("headache_recent", "headaches new or changed lately"),
+)
+
+
+def changes(previous: Intake, current: Intake) -> list[str]:
+    """What the newer intake says differently, in plain words: "New: Blood thinners"."""
+    before = {item.code: item for item in previous.items}
+    after = {item.code: item for item in current.items}
+    said = []
+    for code in QUESTIONS:
+        old, new = before.get(code), after.get(code)
+        if new and not old:
+            said.append(f"New: {_describe(new)}")
+        elif old and not new:
+            said.append(f"No longer: {old.question.short_label}")
+        elif old and new and (old.detail, old.on_date) != (new.detail, new.on_date):
+            said.append(f"Changed: {_describe(new)}")
+    # How headaches behave is news only when both versions have headaches.
+    both_headaches = "headaches" in before and "headaches" in after
+    for name, label in SCALAR_CHANGES:
+        if name.startswith("headache_") and not both_headaches:
+            continue
+        if getattr(previous, name) != getattr(current, name):
+            said.append(f"Changed: {label}")
+    return said
+
+
+# ---- self-service links ----
+
+class LinkRefused(Exception):
+    """The link cannot be used: unknown, expired, used, revoked or paused after wrong answers."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def _token_hash(token: str) -> str:
+    """Keyed with the app's secret: a copy of the database alone cannot make a working link."""
+    key = current_app.secret_key.encode()
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+
+def create_link(client: Client, staff_id: int) -> tuple[IntakeLink, str]:
+    """A new link for the client (any older open link stops working) and its token."""
+    if client.archived:
+        raise ValidationError({"": "Restore the client before sending an intake link."})
+    now = utcnow()
+    db.session.execute(
+        update(IntakeLink)
+        .where(IntakeLink.client_id == client.id, IntakeLink.used_at.is_(None),
+               IntakeLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(24)  # 192 random bits
+    link = IntakeLink(
+        client_id=client.id,
+        token_hash=_token_hash(token),
+        created_at=now,
+        created_by_id=staff_id,
+        expires_at=now + current_app.config["INTAKE_LINK_LIFETIME"],
+        failed_attempts=0,
+    )
+    db.session.add(link)
+    db.session.flush()
+    audit.record("intake_link.created", "client", client.id, detail={"link": link.id})
+    db.session.commit()
+    return link, token
+
+
+def note_emailed(link: IntakeLink, address: str) -> None:
+    link.emailed_to = address
+    audit.record("intake_link.emailed", "client", link.client_id, detail={"link": link.id})
+    db.session.commit()
+
+
+def open_links(client_id: int) -> list[IntakeLink]:
+    now = utcnow()
+    return list(db.session.scalars(
+        select(IntakeLink)
+        .where(IntakeLink.client_id == client_id, IntakeLink.used_at.is_(None),
+               IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > now)
+        .order_by(IntakeLink.id.desc())
+    ))
+
+
+def revoke_link(client: Client, link_id: int) -> None:
+    link = db.first_or_404(
+        select(IntakeLink).where(IntakeLink.id == link_id, IntakeLink.client_id == client.id)
+    )
+    if link.used_at is None and link.revoked_at is None:
+        link.revoked_at = utcnow()
+        audit.record("intake_link.revoked", "client", client.id, detail={"link": link.id})
+        db.session.commit()
+
+
+REFUSALS = {
+    "unknown": "This link does not work. Check that it was copied whole, or ask the clinic.",
+    "used": "This link has already been used to send a form. Ask the clinic for a new one.",
+    "revoked": "This link has been withdrawn. Ask the clinic for a new one.",
+    "expired": "This link has expired. Ask the clinic for a new one.",
+    "paused": "Too many wrong dates of birth. Wait fifteen minutes and try again, "
+              "or ask the clinic for help.",
+}
+
+
+def find_link(token: str) -> IntakeLink:
+    """The usable link for a token, or LinkRefused saying why it cannot be used."""
+    link = None
+    if TOKEN_PATTERN.match(token):
+        link = db.session.scalar(
+            select(IntakeLink).where(IntakeLink.token_hash == _token_hash(token))
+        )
+    if link is None:
+        raise LinkRefused("unknown")
+    state = link.state(utcnow())
+    if state != "open":
+        raise LinkRefused(state)
+    return link
+
+
+def confirm_birth_date(link: IntakeLink, answer: date | None) -> bool:
+    """Check the date of birth the client typed. Wrong answers pause the link, then end it
+    (LinkRefused); the answer that does so is refused with them."""
+    if link.locked_until is not None and link.locked_until > utcnow():
+        raise LinkRefused("paused")
+    client = db.session.get(Client, link.client_id)
+    if answer is not None and answer == client.date_of_birth:
+        return True
+    config = current_app.config
+    link.failed_attempts += 1
+    detail = {"link": link.id, "attempts": link.failed_attempts}
+    audit.record("intake_link.birth_date_wrong", "client", link.client_id, detail=detail)
+    refusal = None
+    if link.failed_attempts >= config["INTAKE_LINK_MAX_FAILURES"]:
+        link.revoked_at = utcnow()
+        audit.record("intake_link.revoked", "client", link.client_id, detail=detail)
+        refusal = "revoked"
+    elif link.failed_attempts % config["INTAKE_LINK_FAILURES_BEFORE_PAUSE"] == 0:
+        link.locked_until = utcnow() + config["INTAKE_LINK_PAUSE"]
+        refusal = "paused"
+    db.session.commit()
+    if refusal:
+        raise LinkRefused(refusal)
+    return False
+
+
+def submit_through_link(token: str, answers: IntakeAnswers) -> Intake:
+    """Save the client's form and use up the link, both or neither."""
+    link = find_link(token)
+    client = db.session.get(Client, link.client_id)
+    intake = _record_intake(client, answers, source="link")
+    # Only one submission can win the link, however many arrive at once.
+    claimed = db.session.execute(
+        update(IntakeLink)
+        .where(IntakeLink.id == link.id, IntakeLink.used_at.is_(None),
+               IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > utcnow())
+        .values(used_at=utcnow(), intake_id=intake.id)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise LinkRefused("used")
+    db.session.commit()
+    return intake

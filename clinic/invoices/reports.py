@@ -1,0 +1,205 @@
+"""The day's close-out, revenue by therapist and service, and outstanding balances."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+
+from clinic.auth.models import User
+from clinic.clients.models import Client
+from clinic.extensions import db
+from clinic.invoices import services
+from clinic.invoices.models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod, Service
+from clinic.invoices.money import ZERO
+
+MAX_RANGE_DAYS = 366
+
+
+def _money(value) -> Decimal:
+    """Sums over no rows come back as None."""
+    return ZERO if value is None else value
+
+
+@dataclass
+class MethodTotal:
+    method: str
+    label: str
+    count: int = 0
+    received: Decimal = ZERO
+    refunded: Decimal = ZERO
+
+    @property
+    def net(self) -> Decimal:
+        return self.received - self.refunded
+
+
+@dataclass
+class DayReport:
+    day: date
+    methods: list[MethodTotal]
+    issued: list[dict]
+    voids: list[dict]
+    outstanding: list[services.InvoiceRow]
+    totals: dict = field(default_factory=dict)
+
+
+def day_report(day: date) -> DayReport:
+    by_method = {method.value: MethodTotal(method.value, method.label) for method in PaymentMethod}
+    rows = db.session.execute(
+        select(
+            Payment.method,
+            func.count(),
+            func.sum(case((Payment.amount > 0, Payment.amount), else_=0)),
+            func.sum(case((Payment.amount < 0, -Payment.amount), else_=0)),
+        )
+        .where(Payment.received_on == day)
+        .group_by(Payment.method)
+    )
+    for method, count, received, refunded in rows:
+        entry = by_method[method]
+        entry.count = count
+        entry.received = _money(received)
+        entry.refunded = _money(refunded)
+    issued = [
+        {"id": row.id, "number": row.number, "client": f"{row.first_name} {row.last_name}",
+         "total": row.total, "tax_total": row.tax_total, "status": row.status}
+        for row in db.session.execute(
+            select(Invoice.id, Invoice.number, Invoice.total, Invoice.tax_total, Invoice.status,
+                   Client.first_name, Client.last_name)
+            .join(Client, Client.id == Invoice.client_id)
+            .where(Invoice.issued_on == day)
+            .order_by(Invoice.number)
+        )
+    ]
+    voids = [
+        {"number": row.number, "invoice_id": row.invoice_id, "invoice_number": row.invoice_number,
+         "reason": row.reason, "total": row.total}
+        for row in db.session.execute(
+            select(CreditNote.number, CreditNote.invoice_id, CreditNote.reason, CreditNote.total,
+                   Invoice.number.label("invoice_number"))
+            .join(Invoice, Invoice.id == CreditNote.invoice_id)
+            .where(CreditNote.issued_on == day)
+            .order_by(CreditNote.number)
+        )
+    ]
+    outstanding = services.unpaid_invoices(limit=None)
+    methods = [entry for entry in by_method.values()]
+    return DayReport(
+        day=day, methods=methods, issued=issued, voids=voids, outstanding=outstanding,
+        totals={
+            "received": sum((m.received for m in methods), ZERO),
+            "refunded": sum((m.refunded for m in methods), ZERO),
+            "net": sum((m.net for m in methods), ZERO),
+            "issued": sum((row["total"] for row in issued), ZERO),
+            "voided": sum((row["total"] for row in voids), ZERO),
+            "outstanding": sum((row.balance for row in outstanding), ZERO),
+        },
+    )
+
+
+def _spreadsheet_safe(value) -> str:
+    """A cell a spreadsheet will not run as a formula, whatever a client's name holds."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def day_report_csv(report: DayReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Day close-out", report.day.isoformat()])
+    writer.writerow([])
+    writer.writerow(["Payment method", "Payments", "Received", "Refunded", "Net"])
+    for m in report.methods:
+        writer.writerow([m.label, m.count, m.received, m.refunded, m.net])
+    writer.writerow(["Total", "", report.totals["received"], report.totals["refunded"],
+                     report.totals["net"]])
+    writer.writerow([])
+    writer.writerow(["Invoices issued", "Client", "Tax", "Total", "Status"])
+    for row in report.issued:
+        writer.writerow([row["number"], _spreadsheet_safe(row["client"]), row["tax_total"],
+                         row["total"], row["status"]])
+    writer.writerow([])
+    writer.writerow(["Credit notes", "Invoice", "Reason", "Total"])
+    for row in report.voids:
+        writer.writerow([row["number"], row["invoice_number"], _spreadsheet_safe(row["reason"]),
+                         row["total"]])
+    writer.writerow([])
+    writer.writerow(["Outstanding", "Client", "Issued", "Total", "Paid", "Balance"])
+    for row in report.outstanding:
+        writer.writerow([row.number, _spreadsheet_safe(row.client_name),
+                         row.issued_on.isoformat(), row.total, row.paid, row.balance])
+    return out.getvalue()
+
+
+# ---- revenue ----
+
+@dataclass
+class RevenueRow:
+    label: str
+    invoices: int = 0
+    net: Decimal = ZERO
+    tax: Decimal = ZERO
+
+
+def _revenue_rows(group_by, label, start: date, end: date) -> dict[str, RevenueRow]:
+    """Net and tax per group: lines of invoices issued in the range, less the lines of those
+    voided by a credit note in the range (so a void counts on the day it happened)."""
+    result: dict[str, RevenueRow] = {}
+    issued = (Invoice.issued_on.between(start, end), 1)
+    credited = (CreditNote.issued_on.between(start, end), -1)
+    for condition, sign in (issued, credited):
+        statement = (
+            select(label, func.count(func.distinct(Invoice.id)),
+                   func.sum(InvoiceLine.net_amount), func.sum(InvoiceLine.tax_amount))
+            .select_from(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .outerjoin(User, User.id == Invoice.therapist_id)
+            .outerjoin(Service, Service.id == InvoiceLine.service_id)
+            .where(condition, Invoice.number.is_not(None))
+            .group_by(*group_by)
+        )
+        if sign < 0:
+            statement = statement.join(CreditNote, CreditNote.invoice_id == Invoice.id)
+        for name, count, net, tax in db.session.execute(statement):
+            row = result.setdefault(name, RevenueRow(name))
+            row.invoices += sign * count
+            row.net += sign * _money(net)
+            row.tax += sign * _money(tax)
+    return dict(sorted(result.items()))
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def revenue_range(start_arg: str, end_arg: str, today: date) -> tuple[date, date, str | None]:
+    """The period asked for; this month so far by default; at most a year."""
+    end = _day(end_arg) or today
+    start = _day(start_arg) or end.replace(day=1)
+    if start > end:
+        return end.replace(day=1), end, "The start is after the end; showing the month to the end."
+    if end - start > timedelta(days=MAX_RANGE_DAYS):
+        return end - timedelta(days=MAX_RANGE_DAYS), end, \
+            "Choose at most a year; showing the year up to the end."
+    return start, end, None
+
+
+def revenue(start: date, end: date) -> dict:
+    therapist = func.coalesce(User.name, "No therapist")
+    service = func.coalesce(Service.name, "Other lines")
+    by_therapist = _revenue_rows([therapist], therapist, start, end)
+    by_service = _revenue_rows([service], service, start, end)
+    rows = list(by_therapist.values())
+    return {
+        "start": start, "end": end,
+        "by_therapist": rows,
+        "by_service": list(by_service.values()),
+        "net": sum((row.net for row in rows), ZERO),
+        "tax": sum((row.tax for row in rows), ZERO),
+    }

@@ -1,0 +1,598 @@
+"""Services, invoices, payments and credit notes: the rules and the database work."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import abort
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from clinic.admin.services import get_settings
+from clinic.audit import services as audit
+from clinic.auth.models import Role, User
+from clinic.clients.models import Client
+from clinic.extensions import db
+from clinic.invoices import numbering
+from clinic.invoices.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Series,
+    Service,
+)
+from clinic.invoices.money import ZERO, line_amounts, totals
+from clinic.types import utcnow
+from clinic.validation import ValidationError
+from clinic.visits.models import Visit, VisitStatus
+
+# Credit notes have a series of their own, so their numbers never share a sequence with invoices.
+CREDIT_NOTE_PREFIX = "CN"
+MAX_AMOUNT = Decimal("1000000")
+MAX_QUANTITY = Decimal("1000")
+UNPAID_ON_HOME = 8
+
+STALE = "Someone else changed this invoice a moment ago. Check it and try again."
+ISSUED_IS_FINAL = "This invoice is issued and cannot change. Void it with a credit note instead."
+
+
+def _decimal_error(value: Decimal | None, places: int, *, low: Decimal, high: Decimal,
+                   what: str) -> str | None:
+    if value is None:
+        return f"Enter {what}."
+    if not value.is_finite() or value.as_tuple().exponent < -places:
+        return f"Use at most {places} decimals."
+    if not low <= value <= high:
+        return f"Enter {what} between {low.normalize():,f} and {high.normalize():,f}."
+    return None
+
+
+def _commit_or_stale() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ValidationError({"": STALE}) from None
+
+
+# ---- the service catalogue ----
+
+@dataclass
+class ServiceDetails:
+    name: str
+    duration_minutes: int | None
+    price: Decimal | None
+    tax_rate: Decimal | None
+    active: bool = True
+
+
+def list_services(*, active_only: bool = False) -> list[Service]:
+    statement = select(Service).order_by(Service.active.desc(), Service.name)
+    if active_only:
+        statement = statement.where(Service.active.is_(True))
+    return list(db.session.scalars(statement))
+
+
+def get_service(service_id: int) -> Service:
+    return db.get_or_404(Service, service_id)
+
+
+def _check_service(details: ServiceDetails, service: Service | None) -> dict:
+    errors = {}
+    name = details.name.strip()
+    if not name:
+        errors["name"] = "Enter the service's name."
+    else:
+        taken = db.session.scalar(select(Service.id).where(Service.name == name))
+        if taken is not None and (service is None or taken != service.id):
+            errors["name"] = "Another service already has this name."
+    if details.duration_minutes is None or not 5 <= details.duration_minutes <= 600:
+        errors["duration_minutes"] = "Enter a duration between 5 and 600 minutes."
+    if problem := _decimal_error(details.price, 2, low=ZERO, high=MAX_AMOUNT, what="a price"):
+        errors["price"] = problem
+    if problem := _decimal_error(details.tax_rate, 3, low=ZERO, high=Decimal(100),
+                                 what="a tax rate"):
+        errors["tax_rate"] = problem
+    if errors:
+        raise ValidationError(errors)
+    return {"name": name, "duration_minutes": details.duration_minutes,
+            "price": details.price, "tax_rate": details.tax_rate, "active": details.active}
+
+
+def save_service(details: ServiceDetails, service: Service | None = None) -> Service:
+    """Add a service, or change one. Invoices already made keep the price they had."""
+    values = _check_service(details, service)
+    if service is None:
+        service = Service(**values)
+        db.session.add(service)
+        db.session.flush()
+        audit.record("service.created", "service", service.id)
+    else:
+        changed = sorted(key for key, value in values.items() if getattr(service, key) != value)
+        for key in changed:
+            setattr(service, key, values[key])
+        if changed:
+            audit.record("service.updated", "service", service.id, detail={"changed": changed})
+    db.session.commit()
+    return service
+
+
+# ---- who may read which invoice ----
+
+def can_read(user, invoice: Invoice) -> bool:
+    """Admin and reception read every invoice; a therapist reads those of their own clients."""
+    if Role(user.role) in (Role.ADMIN, Role.RECEPTION):
+        return True
+    return invoice.therapist_id == user.id
+
+
+def get_invoice(invoice_id: int, user) -> Invoice:
+    invoice = db.get_or_404(Invoice, invoice_id)
+    if not can_read(user, invoice):
+        abort(404)
+    return invoice
+
+
+def get_credit_note(credit_note_id: int) -> CreditNote:
+    return db.get_or_404(CreditNote, credit_note_id)
+
+
+def active_therapists() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.THERAPIST, User.active.is_(True)).order_by(User.name)
+    ))
+
+
+# ---- drafts ----
+
+@dataclass
+class DraftDetails:
+    therapist_id: int | None
+    service_date: date | None
+    notes: str = ""
+
+
+@dataclass
+class LineDetails:
+    description: str
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    tax_rate: Decimal | None
+    service_id: int | None = None
+
+
+def _check_draft(details: DraftDetails, today: date) -> dict:
+    errors = {}
+    if details.therapist_id is not None and details.therapist_id not in {
+        therapist.id for therapist in active_therapists()
+    }:
+        errors["therapist_id"] = "Choose one of the clinic's therapists."
+    if details.service_date is None:
+        errors["service_date"] = "Enter the date of service, e.g. 2026-03-21."
+    elif details.service_date > today:
+        errors["service_date"] = "The date of service cannot be in the future."
+    if len(details.notes) > 1000:
+        errors["notes"] = "Keep the note under 1000 characters."
+    if errors:
+        raise ValidationError(errors)
+    return {"therapist_id": details.therapist_id, "service_date": details.service_date,
+            "notes": details.notes.strip()}
+
+
+def _check_line(details: LineDetails) -> dict:
+    errors = {}
+    description = " ".join(details.description.split())
+    if not description:
+        errors["description"] = "Describe what is charged."
+    elif len(description) > 200:
+        errors["description"] = "Keep the description under 200 characters."
+    if problem := _decimal_error(details.quantity, 2, low=Decimal("0.01"), high=MAX_QUANTITY,
+                                 what="a quantity"):
+        errors["quantity"] = problem
+    # A negative price is a discount line.
+    if problem := _decimal_error(details.unit_price, 2, low=-MAX_AMOUNT, high=MAX_AMOUNT,
+                                 what="a price"):
+        errors["unit_price"] = problem
+    if problem := _decimal_error(details.tax_rate, 3, low=ZERO, high=Decimal(100),
+                                 what="a tax rate"):
+        errors["tax_rate"] = problem
+    if errors:
+        raise ValidationError(errors)
+    amounts = line_amounts(details.quantity, details.unit_price, details.tax_rate)
+    return {"description": description, "quantity": details.quantity,
+            "unit_price": details.unit_price, "tax_rate": details.tax_rate,
+            "service_id": details.service_id,
+            "net_amount": amounts.net, "tax_amount": amounts.tax}
+
+
+def _require_draft(invoice: Invoice) -> None:
+    if not invoice.is_draft:
+        raise ValidationError({"": ISSUED_IS_FINAL})
+
+
+def _recompute(invoice: Invoice) -> None:
+    result = totals(line.amounts() for line in invoice.lines)
+    invoice.subtotal, invoice.tax_total, invoice.total = result.subtotal, result.tax, result.total
+    # Always an UPDATE of the invoice row, so its version catches a concurrent issue or edit.
+    invoice.updated_at = utcnow()
+
+
+def service_line(service: Service, quantity: Decimal = Decimal(1)) -> LineDetails:
+    return LineDetails(service.name, quantity, service.price, service.tax_rate, service.id)
+
+
+def create_draft(client: Client, details: DraftDetails, actor_id: int,
+                 service_id: int | str | None = None, visit_id: int | None = None,
+                 today: date | None = None) -> Invoice:
+    if client.archived:
+        raise ValidationError({"": "This client is archived. Restore them to invoice them."})
+    values = _check_draft(details, today or date.today())
+    lines = []
+    if service_id:
+        service = db.session.get(Service, int(service_id))
+        if service is None or not service.active:
+            raise ValidationError({"service_id": "Choose a service from the list."})
+        lines.append(InvoiceLine(position=1, **_check_line(service_line(service))))
+    invoice = Invoice(client_id=client.id, visit_id=visit_id, currency=get_settings().currency,
+                      created_by_id=actor_id, lines=lines, **values)
+    _recompute(invoice)
+    db.session.add(invoice)
+    db.session.flush()
+    audit.record("invoice.created", "invoice", invoice.id,
+                 detail={"client": client.id, "visit": visit_id})
+    db.session.commit()
+    return invoice
+
+
+def draft_from_visit(visit_id: int, actor_id: int) -> tuple[Invoice, bool]:
+    """A draft for a completed visit, with its service, therapist and date; or the visit's
+    existing invoice (True) -- a visit is invoiced once, unless that invoice was voided."""
+    visit = db.get_or_404(Visit, visit_id)
+    if visit.status != VisitStatus.COMPLETED:
+        raise ValidationError({"": "Only a completed visit can be invoiced."})
+    existing = db.session.scalar(
+        select(Invoice).where(Invoice.visit_id == visit.id, Invoice.status != InvoiceStatus.VOID)
+        .order_by(Invoice.id.desc()).limit(1)
+    )
+    if existing is not None:
+        return existing, True
+    service_id = db.session.scalar(
+        select(Service.id).where(Service.name == visit.service_name, Service.active.is_(True))
+    )
+    therapist = db.session.get(User, visit.therapist_id)
+    details = DraftDetails(
+        therapist_id=therapist.id if therapist.active else None,
+        service_date=visit.starts_at.astimezone().date(),
+    )
+    client = db.session.get(Client, visit.client_id)
+    return create_draft(client, details, actor_id, service_id=service_id,
+                        visit_id=visit.id), False
+
+
+def update_draft(invoice: Invoice, details: DraftDetails, today: date | None = None) -> None:
+    _require_draft(invoice)
+    values = _check_draft(details, today or date.today())
+    for key, value in values.items():
+        setattr(invoice, key, value)
+    invoice.updated_at = utcnow()
+    audit.record("invoice.updated", "invoice", invoice.id)
+    _commit_or_stale()
+
+
+def add_line(invoice: Invoice, details: LineDetails) -> None:
+    _require_draft(invoice)
+    values = _check_line(details)
+    position = max((line.position for line in invoice.lines), default=0) + 1
+    invoice.lines.append(InvoiceLine(position=position, **values))
+    _recompute(invoice)
+    audit.record("invoice.line_added", "invoice", invoice.id)
+    _commit_or_stale()
+
+
+def add_service(invoice: Invoice, service_id: int | None, quantity: Decimal | None) -> None:
+    service = db.session.get(Service, service_id) if service_id else None
+    if service is None or not service.active:
+        raise ValidationError({"service_id": "Choose a service from the list."})
+    add_line(invoice, service_line(service, quantity))
+
+
+def remove_line(invoice: Invoice, line_id: int) -> None:
+    _require_draft(invoice)
+    line = next((line for line in invoice.lines if line.id == line_id), None)
+    if line is None:
+        abort(404)
+    invoice.lines.remove(line)
+    _recompute(invoice)
+    audit.record("invoice.line_removed", "invoice", invoice.id)
+    _commit_or_stale()
+
+
+def delete_draft(invoice: Invoice) -> None:
+    _require_draft(invoice)
+    audit.record("invoice.deleted", "invoice", invoice.id)
+    db.session.delete(invoice)
+    _commit_or_stale()
+
+
+# ---- issuing ----
+
+def issue(invoice: Invoice, today: date | None = None) -> None:
+    """Give the draft its number and freeze it, in one transaction."""
+    _require_draft(invoice)
+    today = today or date.today()
+    if not invoice.lines:
+        raise ValidationError({"": "Add at least one line before issuing the invoice."})
+    if invoice.total < 0:
+        raise ValidationError({"": "The total is below zero. Check the discount lines."})
+    if invoice.service_date > today:
+        raise ValidationError({"": "The date of service is in the future."})
+    settings = get_settings()
+    client = db.session.get(Client, invoice.client_id)
+    therapist = db.session.get(User, invoice.therapist_id) if invoice.therapist_id else None
+    year = today.year
+    # The number first: every change below then reaches the database in one flush.
+    invoice.number = numbering.format_number(
+        settings.invoice_prefix, year, numbering.next_number(Series.INVOICE, year)
+    )
+    invoice.bill_to_name = client.name
+    invoice.bill_to_address = client.address
+    invoice.therapist_name = therapist.name if therapist else ""
+    invoice.therapist_registration = (therapist.registration_number or "") if therapist else ""
+    invoice.seller_tax_id = settings.tax_id
+    invoice.currency = settings.currency
+    invoice.issued_on = today
+    invoice.issued_at = utcnow()
+    invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.ISSUED
+    audit.record("invoice.issued", "invoice", invoice.id, detail={"number": invoice.number})
+    try:
+        _commit_or_stale()
+    except IntegrityError:
+        # The same number taken twice means the prefix changed back to an older one.
+        db.session.rollback()
+        raise ValidationError({"": "That invoice number is already used. Check the invoice "
+                                   "prefix in the clinic settings."}) from None
+
+
+# ---- payments ----
+
+@dataclass
+class PaymentDetails:
+    method: str
+    amount: Decimal | None
+    received_on: date | None
+    reference: str = ""
+
+
+def _check_payment(details: PaymentDetails, limit: Decimal, today: date,
+                   limit_message: str) -> dict:
+    errors = {}
+    if details.method not in {method.value for method in PaymentMethod}:
+        errors["method"] = "Choose how it was paid."
+    if problem := _decimal_error(details.amount, 2, low=Decimal("0.01"), high=MAX_AMOUNT,
+                                 what="an amount"):
+        errors["amount"] = problem
+    elif details.amount > limit:
+        errors["amount"] = limit_message.format(limit=f"{limit:,.2f}")
+    if details.received_on is None:
+        errors["received_on"] = "Enter the date, e.g. 2026-03-21."
+    elif details.received_on > today:
+        errors["received_on"] = "The date cannot be in the future."
+    reference = details.reference.strip()
+    if len(reference) > 80:
+        errors["reference"] = "Keep the reference under 80 characters."
+    if errors:
+        raise ValidationError(errors)
+    return {"method": details.method, "amount": details.amount,
+            "received_on": details.received_on, "reference": reference}
+
+
+def record_payment(invoice: Invoice, details: PaymentDetails, actor_id: int,
+                   today: date | None = None) -> Payment:
+    if invoice.status != InvoiceStatus.ISSUED:
+        message = {
+            InvoiceStatus.DRAFT: "Issue the invoice before taking a payment.",
+            InvoiceStatus.PAID: "This invoice is paid in full.",
+            InvoiceStatus.VOID: "This invoice is void; nothing is owed on it.",
+        }[InvoiceStatus(invoice.status)]
+        raise ValidationError({"": message})
+    values = _check_payment(
+        details, invoice.balance, today or date.today(),
+        "That is more than the balance due of {limit}. Record at most {limit}.",
+    )
+    payment = Payment(invoice_id=invoice.id, recorded_by_id=actor_id, **values)
+    db.session.add(payment)
+    invoice.payments.append(payment)
+    if invoice.balance == 0:
+        invoice.status = InvoiceStatus.PAID
+    # Two payments at once: the invoice's version lets only the first through.
+    invoice.updated_at = utcnow()
+    db.session.flush()
+    audit.record("invoice.payment", "invoice", invoice.id,
+                 detail={"method": payment.method, "amount": str(payment.amount)})
+    _commit_or_stale()
+    return payment
+
+
+# ---- voiding ----
+
+def void(invoice: Invoice, reason: str, actor_id: int, today: date | None = None) -> CreditNote:
+    """Cancel an issued invoice with a credit note for its full amount."""
+    if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PAID):
+        message = ("A draft is not issued: delete it instead." if invoice.is_draft
+                   else "This invoice is already void.")
+        raise ValidationError({"": message})
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": "Say why the invoice is void; it is printed on the "
+                                         "credit note."})
+    if len(reason) > 500:
+        raise ValidationError({"reason": "Keep the reason under 500 characters."})
+    today = today or date.today()
+    invoice.status = InvoiceStatus.VOID
+    invoice.voided_at = utcnow()
+    db.session.flush()
+    year = today.year
+    note = CreditNote(
+        number=numbering.format_number(
+            CREDIT_NOTE_PREFIX, year, numbering.next_number(Series.CREDIT_NOTE, year)
+        ),
+        invoice_id=invoice.id, reason=reason, subtotal=invoice.subtotal,
+        tax_total=invoice.tax_total, total=invoice.total, issued_on=today,
+        created_by_id=actor_id,
+    )
+    db.session.add(note)
+    db.session.flush()
+    audit.record("invoice.voided", "invoice", invoice.id,
+                 detail={"credit_note": note.number, "reason": reason})
+    _commit_or_stale()
+    return note
+
+
+def refundable(note: CreditNote) -> Decimal:
+    invoice = db.session.get(Invoice, note.invoice_id)
+    return invoice.paid - note.refunded
+
+
+def record_refund(note: CreditNote, details: PaymentDetails, actor_id: int,
+                  today: date | None = None) -> Payment:
+    """Money paid back to the client: a negative payment against the credit note."""
+    limit = refundable(note)
+    if limit <= 0:
+        raise ValidationError({"": "Nothing was paid on this invoice, or it is all refunded."})
+    values = _check_payment(
+        details, limit, today or date.today(),
+        "That is more than was paid and not yet refunded ({limit}).",
+    )
+    refund = Payment(credit_note_id=note.id, recorded_by_id=actor_id,
+                     **{**values, "amount": -values["amount"]})
+    db.session.add(refund)
+    # Serialise refunds on one credit note through its invoice's version.
+    invoice = db.session.get(Invoice, note.invoice_id)
+    invoice.updated_at = utcnow()
+    db.session.flush()
+    audit.record("credit_note.refund", "credit_note", note.id,
+                 detail={"method": refund.method, "amount": str(refund.amount)})
+    _commit_or_stale()
+    return refund
+
+
+# ---- printing ----
+
+def claim_original(invoice: Invoice) -> bool:
+    """Note that the first PDF of this document was made; False if someone else's was first.
+
+    The invoice and the paid receipt count apart: the first receipt of a paid invoice is an
+    original even if the unpaid invoice was printed before. Later copies say DUPLICATE.
+    """
+    column = printed_column(invoice)
+    # Conditional, so two desks printing at once cannot both get the original.
+    result = db.session.execute(
+        update(Invoice).where(Invoice.id == invoice.id, column.is_(None))
+        .values({column: utcnow()}).execution_options(synchronize_session=False)
+    )
+    first = result.rowcount == 1
+    audit.record("invoice.printed", "invoice", invoice.id,
+                 detail={"copy": "original" if first else "duplicate"})
+    db.session.commit()
+    return first
+
+
+def printed_column(invoice: Invoice):
+    return Invoice.receipt_printed_at if invoice.status == InvoiceStatus.PAID \
+        else Invoice.printed_at
+
+
+def record_copy(invoice: Invoice) -> None:
+    audit.record("invoice.printed", "invoice", invoice.id, detail={"copy": "duplicate"})
+    db.session.commit()
+
+
+# ---- lists ----
+
+def _paid_by_invoice():
+    return (select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
+            .where(Payment.invoice_id.is_not(None))
+            .group_by(Payment.invoice_id).subquery())
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    number: str | None
+    status: str
+    client_id: int
+    client_name: str
+    therapist_name: str | None
+    service_date: date
+    issued_on: date | None
+    total: Decimal
+    paid: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return ZERO if self.status == InvoiceStatus.VOID else self.total - self.paid
+
+    @property
+    def status_label(self) -> str:
+        return InvoiceStatus(self.status).label
+
+
+def _rows_statement():
+    paid = _paid_by_invoice()
+    return (
+        select(Invoice.id, Invoice.number, Invoice.status, Invoice.client_id,
+               Client.first_name, Client.last_name, User.name.label("therapist"),
+               Invoice.service_date, Invoice.issued_on, Invoice.total,
+               func.coalesce(paid.c.paid, 0).label("paid"))
+        .join(Client, Client.id == Invoice.client_id)
+        .outerjoin(User, User.id == Invoice.therapist_id)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+    )
+
+
+def _row(record) -> InvoiceRow:
+    # The coalesced sum comes back as raw cents when no payment matched.
+    paid = record.paid if isinstance(record.paid, Decimal) else Decimal(record.paid).scaleb(-2)
+    return InvoiceRow(
+        id=record.id, number=record.number, status=record.status, client_id=record.client_id,
+        client_name=f"{record.first_name} {record.last_name}".strip(),
+        therapist_name=record.therapist, service_date=record.service_date,
+        issued_on=record.issued_on, total=record.total, paid=paid,
+    )
+
+
+STATUS_FILTERS = {
+    "open": (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED),
+    "draft": (InvoiceStatus.DRAFT,),
+    "unpaid": (InvoiceStatus.ISSUED,),
+    "paid": (InvoiceStatus.PAID,),
+    "void": (InvoiceStatus.VOID,),
+    "all": tuple(InvoiceStatus),
+}
+
+
+def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
+    statement = _rows_statement().where(
+        Invoice.status.in_(STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"]))
+    )
+    if Role(user.role) == Role.THERAPIST:
+        statement = statement.where(Invoice.therapist_id == user.id)
+    count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    records = db.session.execute(
+        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    )
+    return [_row(record) for record in records], count
+
+
+def unpaid_invoices(limit: int | None = UNPAID_ON_HOME) -> list[InvoiceRow]:
+    """Issued invoices with money still owed, the oldest first."""
+    statement = (_rows_statement().where(Invoice.status == InvoiceStatus.ISSUED)
+                 .order_by(Invoice.issued_on, Invoice.id))
+    if limit:
+        statement = statement.limit(limit)
+    return [_row(record) for record in db.session.execute(statement)]

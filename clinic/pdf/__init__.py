@@ -1,0 +1,1 @@
+"""PDF documents: Jinja template -> HTML -> WeasyPrint, reaching nothing but static/."""

@@ -1,0 +1,623 @@
+"""Booking and the day's schedule, visit status, treatment notes, addenda and note templates.
+
+Times are typed and shown in the clinic's local time (the server's time zone) and stored in UTC.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from clinic.audit import services as audit
+from clinic.auth.models import Role, User
+from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake
+from clinic.clients.precautions import Level, precautions
+from clinic.clients.services import intake_status
+from clinic.extensions import db
+from clinic.types import utcnow
+from clinic.validation import ValidationError
+from clinic.visits.models import (
+    OCCUPYING,
+    SOAP_FIELDS,
+    NoteAddendum,
+    NoteLocked,
+    NoteTemplate,
+    TreatmentNote,
+    Visit,
+    VisitStatus,
+)
+
+DURATIONS = (30, 45, 60, 75, 90, 120)
+SERVICE_NAMES = ("Facial massage", "Lifting facial", "TMJ and jaw release", "Sinus relief massage",
+                 "Head, neck and shoulder massage")
+TEXT_LIMIT = 10_000
+
+
+class NotAllowed(Exception):
+    """The user's role may do this in general, but not to this record."""
+
+
+# ---- clinic time ----
+
+def to_utc(day: date, at: time) -> datetime:
+    """A wall-clock time at the clinic as an aware UTC datetime."""
+    return datetime.combine(day, at).astimezone(UTC)
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone()
+
+
+def day_bounds(first: date, days: int = 1) -> tuple[datetime, datetime]:
+    return to_utc(first, time()), to_utc(first + timedelta(days=days), time())
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _span(visit: Visit) -> str:
+    start, end = local(visit.starts_at), local(visit.ends_at)
+    return f"{start:%H:%M}\u2013{end:%H:%M} on {start:%A} {start.day} {start:%B}"
+
+
+# ---- booking ----
+
+@dataclass
+class Booking:
+    client_id: int | None
+    therapist_id: int | None
+    service_name: str
+    day: date | None
+    start: time | None
+    minutes: int | None
+
+
+def therapists() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.THERAPIST, User.active.is_(True)).order_by(User.name)
+    ))
+
+
+def find_client(client_id: int | None) -> Client | None:
+    return db.session.get(Client, client_id) if client_id else None
+
+
+def get_visit(visit_id: int) -> Visit:
+    return db.first_or_404(
+        select(Visit).where(Visit.id == visit_id)
+        .options(joinedload(Visit.client), joinedload(Visit.therapist))
+    )
+
+
+def _conflict(where, starts_at: datetime, ends_at: datetime) -> Visit | None:
+    return db.session.scalars(
+        select(Visit)
+        .where(where, Visit.status.in_(OCCUPYING), Visit.starts_at < ends_at,
+               Visit.ends_at > starts_at)
+        .options(joinedload(Visit.client), joinedload(Visit.therapist))
+        .order_by(Visit.starts_at)
+    ).first()
+
+
+def _check_booking(booking: Booking, actor: User) -> tuple[Client, User, str, datetime, datetime]:
+    errors: dict[str, str] = {}
+    client = find_client(booking.client_id)
+    if client is None:
+        errors["client_id"] = "Choose the client."
+    elif client.archived:
+        errors["client_id"] = f"{client.name} is archived. Restore the client before booking."
+    therapist = db.session.get(User, booking.therapist_id) if booking.therapist_id else None
+    if therapist is None or therapist.role != Role.THERAPIST or not therapist.active:
+        errors["therapist_id"] = "Choose a therapist."
+    elif actor.role == Role.THERAPIST and therapist.id != actor.id:
+        errors["therapist_id"] = "You can book visits for yourself only."
+    service_name = " ".join((booking.service_name or "").split())
+    if not service_name:
+        errors["service_name"] = "Enter the service, e.g. Facial massage."
+    elif len(service_name) > 120:
+        errors["service_name"] = "Use at most 120 characters."
+    if booking.minutes not in DURATIONS:
+        errors["minutes"] = "Choose how long the visit lasts."
+    if booking.day is None:
+        errors["day"] = "Enter the date of the visit."
+    if booking.start is None:
+        errors["start"] = "Enter the start time, e.g. 10:30."
+    if errors:
+        raise ValidationError(errors)
+    starts_at = to_utc(booking.day, booking.start)
+    return client, therapist, service_name, starts_at, starts_at + timedelta(
+        minutes=booking.minutes
+    )
+
+
+def book(booking: Booking, actor: User) -> Visit:
+    """Add a visit, refused when the therapist or the client is already busy at that time."""
+    client, therapist, service_name, starts_at, ends_at = _check_booking(booking, actor)
+    # Bookings for one therapist queue on their row (PostgreSQL), so two desks cannot both
+    # take the same slot between the check and the insert.
+    db.session.execute(select(User.id).where(User.id == therapist.id).with_for_update())
+    if busy := _conflict(Visit.therapist_id == therapist.id, starts_at, ends_at):
+        raise ValidationError({"start": (
+            f"{therapist.name} is already booked {_span(busy)} with {busy.client.name} "
+            f"({busy.service_name}). Choose another time or therapist."
+        )})
+    if busy := _conflict(Visit.client_id == client.id, starts_at, ends_at):
+        raise ValidationError({"start": (
+            f"{client.name} already has a visit {_span(busy)} with {busy.therapist.name}."
+        )})
+    visit = Visit(client_id=client.id, therapist_id=therapist.id, service_name=service_name,
+                  starts_at=starts_at, ends_at=ends_at, status=VisitStatus.BOOKED.value,
+                  status_reason="", booked_by_id=actor.id)
+    db.session.add(visit)
+    db.session.flush()
+    audit.record("visit.booked", "visit", visit.id,
+                 detail={"client": client.id, "therapist": therapist.id})
+    db.session.commit()
+    return visit
+
+
+def can_manage(visit: Visit, user: User) -> bool:
+    """Reception and admins run every visit; a therapist, their own."""
+    return user.role != Role.THERAPIST or visit.therapist_id == user.id
+
+
+def change_status(visit: Visit, status: str, reason: str, actor: User,
+                  seen_version: int | None) -> None:
+    if not can_manage(visit, actor):
+        raise NotAllowed
+    current = visit.state
+    if seen_version != visit.version:
+        raise ValidationError({"": (
+            f"Someone changed this visit a moment ago: it is now {current.label.lower()}. "
+            "Check it and try again."
+        )})
+    try:
+        new = VisitStatus(status)
+    except ValueError:
+        new = None
+    if new not in visit.next_states:
+        wanted = new.label.lower() if new else status
+        raise ValidationError({"status": f"A {current.label.lower()} visit cannot be marked "
+                                         f"{wanted}."})
+    reason = (reason or "").strip()
+    if new.needs_reason and not reason:
+        raise ValidationError({"reason": "Say why, e.g. the client called in sick."})
+    visit.status, visit.status_reason, visit.status_changed_at = new.value, reason, utcnow()
+    audit.record("visit.status_changed", "visit", visit.id,
+                 detail={"from": current.value, "to": new.value})
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ValidationError({"": "Someone changed this visit a moment ago. Check it and try "
+                                   "again."}) from None
+
+
+# ---- what is known about the client, for lists ----
+
+@dataclass(frozen=True)
+class VisitRow:
+    visit: Visit
+    # The most serious precaution on the current intake, or None.
+    flag: Level | None
+    intake: str  # "current", "stale" or "none"
+    note: str  # "none", "draft" or "signed"; "" where notes may not be shown
+
+
+def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
+    """Each client's newest intake, in two queries whatever the number of clients."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return {}
+    newest = (select(Intake.client_id, func.max(Intake.version))
+              .where(Intake.client_id.in_(ids)).group_by(Intake.client_id))
+    rows = db.session.scalars(
+        select(Intake).where(tuple_(Intake.client_id, Intake.version).in_(newest))
+    )
+    return {intake.client_id: intake for intake in rows}
+
+
+def _note_states(visit_ids: list[int]) -> dict[int, str]:
+    if not visit_ids:
+        return {}
+    rows = db.session.execute(
+        select(TreatmentNote.visit_id, TreatmentNote.signed_at)
+        .where(TreatmentNote.visit_id.in_(visit_ids))
+    )
+    return {visit_id: "signed" if signed_at else "draft" for visit_id, signed_at in rows}
+
+
+def rows_for(visits: list[Visit], today: date, with_notes: bool) -> list[VisitRow]:
+    intakes = current_intakes(visit.client_id for visit in visits)
+    notes = _note_states([visit.id for visit in visits]) if with_notes else {}
+    now = utcnow()
+    rows = []
+    for visit in visits:
+        intake = intakes.get(visit.client_id)
+        found = precautions(intake, today)
+        rows.append(VisitRow(
+            visit,
+            found[0].level if found else None,
+            intake_status([intake] if intake else [], now),
+            notes.get(visit.id, "none") if with_notes else "",
+        ))
+    return rows
+
+
+def _visits(start: datetime, end: datetime, *conditions) -> list[Visit]:
+    return list(db.session.scalars(
+        select(Visit)
+        .where(Visit.starts_at >= start, Visit.starts_at < end, *conditions)
+        .options(joinedload(Visit.client), joinedload(Visit.therapist))
+        .order_by(Visit.starts_at, Visit.id)
+    ))
+
+
+# ---- the schedule ----
+
+@dataclass(frozen=True)
+class Column:
+    """One heading of the schedule (a therapist in the day view, a day in the week view)."""
+
+    title: str
+    day: date
+    rows: list[VisitRow]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    day: date
+    week: bool
+    therapist: User | None
+    columns: list[Column]
+    previous: date
+    next: date
+    first: date
+    last: date
+
+
+def schedule(day: date, week: bool, therapist_id: int | None, today: date,
+             with_notes: bool) -> Schedule:
+    therapist = None
+    if therapist_id is not None:
+        therapist = db.session.get(User, therapist_id)
+        if therapist is None or therapist.role != Role.THERAPIST:
+            therapist = None
+    first = week_start(day) if week else day
+    length = 7 if week else 1
+    conditions = [Visit.therapist_id == therapist.id] if therapist else []
+    visits = _visits(*day_bounds(first, length), *conditions)
+    rows = rows_for(visits, today, with_notes)
+    if week:
+        columns = [
+            Column(f"{d:%A} {d.day} {d:%B}", d,
+                   [row for row in rows if local(row.visit.starts_at).date() == d])
+            for d in (first + timedelta(days=n) for n in range(7))
+        ]
+    else:
+        people = [therapist] if therapist else therapists()
+        booked = {row.visit.therapist for row in rows} - set(people)
+        people += sorted(booked, key=lambda user: user.name)
+        columns = [Column(person.name, day,
+                          [row for row in rows if row.visit.therapist_id == person.id])
+                   for person in people]
+    step = timedelta(days=length)
+    return Schedule(day, week, therapist, columns, first - step, first + step, first,
+                    first + step - timedelta(days=1))
+
+
+# ---- home pages ----
+
+def therapist_day(therapist_id: int, today: date) -> list[VisitRow]:
+    visits = _visits(*day_bounds(today), Visit.therapist_id == therapist_id)
+    return rows_for(visits, today, with_notes=True)
+
+
+def arrivals(today: date) -> list[VisitRow]:
+    """Today's visits for the desk: no note states, precautions only as a flag."""
+    return rows_for(_visits(*day_bounds(today)), today, with_notes=False)
+
+
+def notes_to_sign(therapist_id: int) -> list[Visit]:
+    """Visits whose note the therapist has started and not signed, oldest first."""
+    return list(db.session.scalars(
+        select(Visit)
+        .join(TreatmentNote, TreatmentNote.visit_id == Visit.id)
+        .where(TreatmentNote.author_id == therapist_id, TreatmentNote.signed_at.is_(None))
+        .options(joinedload(Visit.client))
+        .order_by(Visit.starts_at)
+    ))
+
+
+# ---- the visit page ----
+
+@dataclass(frozen=True)
+class IntakeSummary:
+    version: int
+    submitted_at: datetime
+    status: str
+    reason: str
+    goals: str
+    pressure: str
+    areas_to_avoid: str
+    conditions: list[str]
+
+
+def summarise(intake: Intake | None) -> IntakeSummary | None:
+    if intake is None:
+        return None
+    ticked = {item.code: item for item in intake.items}
+    conditions = [
+        f"{question.short_label} ({ticked[question.code].detail})"
+        if ticked[question.code].detail else question.short_label
+        for question in CONDITIONS if question.code in ticked
+    ]
+    return IntakeSummary(
+        intake.version, intake.submitted_at, intake_status([intake], utcnow()), intake.reason,
+        intake.goals, PRESSURES.get(intake.pressure, "Not said"), intake.areas_to_avoid,
+        conditions,
+    )
+
+
+def current_intake(client_id: int) -> Intake | None:
+    return current_intakes([client_id]).get(client_id)
+
+
+# ---- treatment notes ----
+
+class StaleNote(ValidationError):
+    """The draft was saved elsewhere after this copy was opened."""
+
+    def __init__(self, note: TreatmentNote | None):
+        when = f" at {local(note.updated_at):%H:%M}" if note else ""
+        super().__init__({"": (
+            f"This note was saved from another window or device{when}, after you opened it. "
+            "Your text below was NOT saved. Copy what you need, open the saved version and "
+            "add it there."
+        )})
+
+
+def get_note(visit: Visit) -> TreatmentNote | None:
+    return db.session.scalar(select(TreatmentNote).where(TreatmentNote.visit_id == visit.id))
+
+
+def record_note_view(note: TreatmentNote, where: str) -> None:
+    """Every look at a note is on record, whoever looks."""
+    audit.record("note.viewed", "treatment_note", note.id,
+                 detail={"visit": note.visit_id, "view": where})
+    db.session.commit()
+
+
+def _writable_note(visit: Visit, author: User, seen_version: int | None) -> TreatmentNote:
+    """The note the visit's therapist may write now (new if none), or why not."""
+    if visit.therapist_id != author.id:
+        raise NotAllowed
+    note = get_note(visit)
+    if note is not None and note.signed:
+        raise NoteLocked(f"treatment note {note.id} is signed")
+    if visit.state in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW):
+        raise ValidationError({"": f"This visit is {visit.state.label.lower()}: it has no note."})
+    if (note.version if note else None) != seen_version:
+        raise StaleNote(note)
+    if note is None:
+        note = TreatmentNote(visit_id=visit.id, author_id=author.id)
+        db.session.add(note)
+    return note
+
+
+def _clean(text: dict[str, str]) -> dict[str, str]:
+    cleaned = {name: (text.get(name) or "").replace("\r\n", "\n").strip()
+               for name, _, _ in SOAP_FIELDS}
+    too_long = {name: f"Use at most {TEXT_LIMIT:,} characters." for name, value in cleaned.items()
+                if len(value) > TEXT_LIMIT}
+    if too_long:
+        raise ValidationError(too_long)
+    return cleaned
+
+
+def _commit_note(note: TreatmentNote) -> None:
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        # Saved (or first created) from another window between our read and our write.
+        db.session.rollback()
+        raise StaleNote(None) from None
+
+
+def save_draft(visit: Visit, author: User, text: dict[str, str],
+               seen_version: int | None) -> TreatmentNote:
+    cleaned = _clean(text)
+    note = _writable_note(visit, author, seen_version)
+    created = note.id is None
+    for name, value in cleaned.items():
+        setattr(note, name, value)
+    db.session.flush()
+    # Drafts change every few seconds while the therapist types; what counts is the signed
+    # text, so only the note's creation and signing are recorded.
+    if created:
+        audit.record("note.created", "treatment_note", note.id, detail={"visit": visit.id})
+    _commit_note(note)
+    return note
+
+
+def sign(visit: Visit, author: User, text: dict[str, str],
+         seen_version: int | None) -> TreatmentNote:
+    """Save the text and lock it, in one step: what is signed is exactly what was on screen."""
+    cleaned = _clean(text)
+    errors = {}
+    if not cleaned["subjective"]:
+        errors["subjective"] = "Write what the client reported before signing."
+    if not cleaned["assessment"]:
+        errors["assessment"] = "Write the treatment you gave before signing."
+    if visit.state not in (VisitStatus.ARRIVED, VisitStatus.COMPLETED):
+        errors[""] = "Mark the client as arrived before signing the note."
+    note = _writable_note(visit, author, seen_version)
+    if errors:
+        db.session.rollback()
+        raise ValidationError(errors)
+    for name, value in cleaned.items():
+        setattr(note, name, value)
+    note.signed_at, note.signed_by_id = utcnow(), author.id
+    db.session.flush()
+    audit.record("note.signed", "treatment_note", note.id, detail={"visit": visit.id})
+    _commit_note(note)
+    return note
+
+
+def add_addendum(visit: Visit, author: User, reason: str, text: str) -> NoteAddendum:
+    if visit.therapist_id != author.id:
+        raise NotAllowed
+    note = get_note(visit)
+    if note is None or not note.signed:
+        raise ValidationError({"": "Addenda are for signed notes: edit the draft itself."})
+    reason, text = " ".join((reason or "").split()), (text or "").replace("\r\n", "\n").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why you are adding to the note, e.g. a correction."
+    elif len(reason) > 200:
+        errors["reason"] = "Keep the reason to 200 characters."
+    if not text:
+        errors["text"] = "Write the addendum."
+    elif len(text) > TEXT_LIMIT:
+        errors["text"] = f"Use at most {TEXT_LIMIT:,} characters."
+    if errors:
+        raise ValidationError(errors)
+    addendum = NoteAddendum(note_id=note.id, author_id=author.id, reason=reason, text=text)
+    db.session.add(addendum)
+    db.session.flush()
+    audit.record("note.addendum_added", "treatment_note", note.id,
+                 detail={"visit": visit.id, "addendum": addendum.id})
+    db.session.commit()
+    return addendum
+
+
+def with_template(text: dict[str, str], template: NoteTemplate) -> dict[str, str]:
+    """The note's text with the template's added below whatever is written already."""
+    merged = {}
+    for name, _, _ in SOAP_FIELDS:
+        mine, theirs = (text.get(name) or "").strip(), getattr(template, name).strip()
+        merged[name] = f"{mine}\n\n{theirs}" if mine and theirs and theirs not in mine else (
+            mine or theirs
+        )
+    return merged
+
+
+# ---- note templates ----
+
+DEFAULT_TEMPLATES = (
+    {
+        "name": "Jaw / teeth grinding",
+        "subjective": "Clenching / grinding: day / night. Night guard: yes / no.\n"
+                      "Jaw pain or clicking: side ..., worst when ...\n"
+                      "Home care since last visit: ...",
+        "objective": "Masseter: L ... / R ... (tender, hypertonic, trigger points).\n"
+                     "Temporalis: L ... / R ...\nJaw opening: ... fingers, deviation: ...",
+        "assessment": "Masseter release, cheekbone to jaw angle, both sides, ... min.\n"
+                      "Temporalis small circles over the temple, ... min.\n"
+                      "Pressure: ... Warmth before: yes / no. Oil or product: ...\n"
+                      "Client response: ...",
+        "plan": "Home care: masseter strokes from cheekbone down to jawline, 2 to 3 min, once or "
+                "twice a day; temporalis circles; warmth before. Only to a stretch, never pain.\n"
+                "Next visit: ...",
+    },
+    {
+        "name": "Tension headache",
+        "subjective": "Headaches: how often ..., where ..., what brings them on ...\n"
+                      "Today: pain ... / 10.\nHome care since last visit: ...",
+        "objective": "Suboccipitals: ... Upper trapezius: ... Temporalis: ...\n"
+                     "Neck range of motion: ...",
+        "assessment": "Suboccipital release under the base of the skull, head supported, ... min.\n"
+                      "Neck and shoulders: ... Temples: small circles.\nPressure: ...\n"
+                      "Client response: ...",
+        "plan": "Home care: fingertip pressure or small circles under the base of the skull, "
+                "head supported; circles at the temples.\nSee a doctor if headaches are new, "
+                "sudden or changing.\nNext visit: ...",
+    },
+    {
+        "name": "Sinus congestion",
+        "subjective": "Congestion: ongoing / now and then, side ...\nPressure or pain at: brow / "
+                      "under the eyes / bridge of the nose.\nHome care since last visit: ...",
+        "objective": "Tender over frontal ... maxillary ... ethmoid ...\nSkin: ...",
+        "assessment": "Held pressure at the inner brow, then stepwise outwards to the temples; "
+                      "under the eyes along the cheekbone towards the ears; circles at the "
+                      "temples; strokes down the neck.\nPressure: gentle. Product: ...\n"
+                      "Client response: ...",
+        "plan": "Home care: gentle pressure from the brow outwards, then under the eyes and at "
+                "the temples, finishing with strokes down the neck, once or twice a day.\n"
+                "Next visit: ...",
+    },
+    {
+        "name": "Lifting facial",
+        "subjective": "Goals: firmness / puffiness / fine lines, areas ...\n"
+                      "Recent injections, fillers, peels: none / ... (date).\n"
+                      "Home care since last visit: ...",
+        "objective": "Skin: type ..., sensitivity ..., areas to avoid ...\nPuffiness: ...",
+        "assessment": "Upward strokes from the collarbone up the neck and along the jawline "
+                      "from chin to ear, alternating hands; forehead strokes from the centre "
+                      "outwards; outwards from the sides of the nose over the cheeks.\n"
+                      "Oil or cream: ... Duration: ... min.\nClient response: ...",
+        "plan": "Home care: lifting strokes up the neck and along the jawline; light inward "
+                "and outward strokes for fine lines with a little oil or cream.\n"
+                "Next visit: ...",
+    },
+)
+
+
+def note_templates(include_retired: bool = False) -> list[NoteTemplate]:
+    """The quick templates, by name. A clinic that never had any starts with the standard four."""
+    statement = select(NoteTemplate).order_by(NoteTemplate.name)
+    found = list(db.session.scalars(statement))
+    if not found:
+        try:
+            db.session.add_all(NoteTemplate(**values) for values in DEFAULT_TEMPLATES)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # another request added them first
+        found = list(db.session.scalars(statement))
+    return found if include_retired else [template for template in found if template.active]
+
+
+def get_template(template_id: int) -> NoteTemplate:
+    return db.get_or_404(NoteTemplate, template_id)
+
+
+def save_template(template: NoteTemplate | None, values: dict,
+                  seen_version: int | None) -> NoteTemplate:
+    """Add a template (template None) or change one; `values` has name, SOAP text, active."""
+    name = " ".join((values.get("name") or "").split())
+    errors = {}
+    if not name:
+        errors["name"] = "Name the template, e.g. Tension headache."
+    elif len(name) > 80:
+        errors["name"] = "Use at most 80 characters."
+    else:
+        taken = db.session.scalar(select(NoteTemplate.id).where(NoteTemplate.name == name))
+        if taken is not None and (template is None or taken != template.id):
+            errors["name"] = "Another template has this name."
+    if errors:
+        raise ValidationError(errors)
+    text = _clean(values)
+    if template is None:
+        template = NoteTemplate(name=name, active=True, **text)
+        db.session.add(template)
+    elif seen_version != template.version:
+        raise ValidationError({"": "Someone saved this template while you were editing. "
+                                   "Their version is shown now; make your changes again."})
+    else:
+        template.name, template.active = name, bool(values.get("active", True))
+        for key, value in text.items():
+            setattr(template, key, value)
+    db.session.flush()
+    audit.record("note_template.saved", "note_template", template.id)
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        raise ValidationError({"": "Someone saved this template at the same moment. "
+                                   "Open it again and check."}) from None
+    return template

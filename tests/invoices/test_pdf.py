@@ -1,0 +1,230 @@
+"""Invoice and receipt PDFs, read back as a client or an insurer would read them."""
+
+import io
+import threading
+import typing
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image as PILImage
+from pypdf import PdfReader
+
+from clinic.admin import services as admin_services
+from clinic.admin.models import DEFAULTS
+from clinic.auth.models import Role
+from clinic.pdf.render import FetchRefused, StaticOnlyFetcher, html_to_pdf
+from tests.invoices.conftest import TODAY, line
+
+YEAR = TODAY.year
+SETTINGS = {**DEFAULTS, "name": "Harbourview Massage", "address": "214 Harbour Street\nHalifax",
+            "tax_id": "GST 81234 5678 RT0001", "default_tax_rate": Decimal("15")}
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def squash(value: str) -> str:
+    return " ".join(value.split())
+
+
+@pytest.fixture
+def settings(app):
+    def save(**changes):
+        with app.app_context():
+            admin_services.update_settings({**SETTINGS, **changes.pop("values", {})}, **changes)
+
+    save()
+    return save
+
+
+def test_an_issued_invoice_pdf_carries_what_an_insurer_needs(
+    client, signed_in, settings, make_invoice, make_user, make_client
+):
+    signed_in(Role.RECEPTION)
+    therapist = make_user(Role.THERAPIST, name="Maya Okafor", registration_number="RMT-10482")
+    made = make_invoice(
+        client_id=make_client(first_name="Jane", last_name="Smith",
+                              address="12 Elm Street\nDartmouth NS"),
+        therapist=therapist,
+        lines=[line("Facial massage, 60 min", "1", "95.00", "15"),
+               line("Jaw release add-on", "2", "12.50", "15")],
+        issue=True,
+    )
+    response = client.get(f"/invoices/{made.id}.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        f'inline; filename="invoice-INV-{YEAR}-000001.pdf"')
+    assert response.headers["Cache-Control"] == "no-store"
+    text = squash(pdf_text(response.data))
+    for expected in (f"INV-{YEAR}-000001", "Harbourview Massage", "GST 81234 5678 RT0001",
+                     "Jane Smith", "12 Elm Street", "Maya Okafor", "Registration no. RMT-10482",
+                     "Facial massage, 60 min", "Subtotal 120.00", "Tax at 15 % 18.00",
+                     "Total (CAD) 138.00", "Balance due 138.00", "Page 1 of 1"):
+        assert expected in text, expected
+    assert "DUPLICATE" not in text and "PAID" not in text
+
+
+def test_a_reprint_says_duplicate_and_the_first_receipt_is_an_original(
+    client, signed_in, settings, make_invoice
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    url = f"/invoices/{made.id}.pdf"
+    assert "DUPLICATE" not in pdf_text(client.get(url).data)
+    assert "DUPLICATE" in pdf_text(client.get(url).data)
+    from tests.conftest import post_form
+
+    post_form(client, f"/invoices/{made.id}/payments",
+              {"method": "card", "amount": "109.25", "received_on": TODAY.isoformat()})
+    receipt = client.get(url)
+    assert receipt.headers["Content-Disposition"] == (
+        f'inline; filename="receipt-INV-{YEAR}-000001.pdf"')
+    text = squash(pdf_text(receipt.data))
+    assert "Receipt" in text and "PAID" in text and "DUPLICATE" not in text
+    assert "Paid in full: CAD 109.25 received with thanks" in text
+    assert "Card" in text
+    assert "DUPLICATE" in pdf_text(client.get(url).data)
+
+
+def test_invoices_are_pdf_a_with_every_font_embedded(client, signed_in, settings, make_invoice):
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    reader = PdfReader(io.BytesIO(client.get(f"/invoices/{made.id}.pdf").data))
+    metadata = reader.xmp_metadata
+    assert metadata.get_nodes_in_namespace("", "http://www.aiim.org/pdfa/ns/id/")
+    assert b"pdfaid:part" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    fonts = []
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts", [font])
+            for descendant in descendants:
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                fonts.append(any(key in descriptor for key in ("/FontFile", "/FontFile2",
+                                                               "/FontFile3")))
+    assert fonts and all(fonts)
+
+
+@pytest.mark.parametrize(("size", "points"), [("A4", (595, 842)), ("Letter", (612, 792))])
+def test_the_paper_size_comes_from_the_settings(
+    client, signed_in, settings, make_invoice, size, points
+):
+    settings(values={"page_size": size})
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    box = PdfReader(io.BytesIO(client.get(f"/invoices/{made.id}.pdf").data)).pages[0].mediabox
+    assert (round(box.width), round(box.height)) == points
+
+
+def test_the_logo_is_printed_on_the_letterhead(client, signed_in, settings, make_invoice):
+    png = io.BytesIO()
+    PILImage.new("RGB", (120, 40), (31, 95, 87)).save(png, "PNG")
+    settings(logo_upload=png.getvalue())
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    page = PdfReader(io.BytesIO(client.get(f"/invoices/{made.id}.pdf").data)).pages[0]
+    assert [image.image.size for image in page.images] == [(120, 40)]
+
+
+def test_a_draft_prints_as_a_draft_and_is_not_marked_printed(
+    client, signed_in, settings, make_invoice
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice()
+    response = client.get(f"/invoices/{made.id}.pdf")
+    assert response.headers["Content-Disposition"].startswith(
+        f'inline; filename="draft-invoice-{made.id}-')
+    text = pdf_text(response.data)
+    assert "DRAFT" in text and "not yet issued" in text
+    assert "DUPLICATE" not in pdf_text(client.get(f"/invoices/{made.id}.pdf").data)
+
+
+# ---- nothing outside static/ ----
+
+class Recorder(BaseHTTPRequestHandler):
+    requests: typing.ClassVar[list[str]] = []
+
+    def do_GET(self):
+        Recorder.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"fetched")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def listener():
+    """An HTTP server on loopback that notes every request it gets."""
+    Recorder.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", Recorder.requests
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _attachments(data: bytes) -> list:
+    reader = PdfReader(io.BytesIO(data))
+    names = reader.trailer["/Root"].get("/Names")
+    return list(reader.attachments) + ([names] if names and "/EmbeddedFiles" in names else [])
+
+
+def test_markup_typed_into_an_invoice_is_printed_as_text_and_fetches_nothing(
+    client, signed_in, settings, make_invoice, make_client, listener
+):
+    base, requests = listener
+    hostile_name = '<img src="file:///etc/passwd">'
+    hostile_line = f'<link rel=attachment href="{base}/leak"> see {base}/track.png'
+    made = make_invoice(
+        client_id=make_client(first_name=hostile_name, last_name="Smith",
+                              address=f'<img src="{base}/pixel.png">'),
+        lines=[line(hostile_line, "1", "10.00", "0")],
+        issue=True,
+    )
+    signed_in(Role.RECEPTION)
+    data = client.get(f"/invoices/{made.id}.pdf").data
+    text = squash(pdf_text(data))
+    assert 'img src="file:///etc/passwd"' in text
+    # Long words wrap in the narrow column; compare without spaces.
+    unbroken = "".join(text.split())
+    assert f'<linkrel=attachmenthref="{base}/leak">see{base}/track.png' in unbroken
+    assert f'<imgsrc="{base}/pixel.png">' in unbroken
+    assert "root:" not in text
+    assert requests == []
+    assert _attachments(data) == []
+
+
+def test_the_pipeline_itself_refuses_files_hosts_and_redirects(app, listener):
+    """Even markup that reached the HTML unescaped cannot fetch or attach anything."""
+    base, requests = listener
+    html = (f'<html lang="en"><title>t</title><link rel="attachment" href="{base}/attach">'
+            f'<link rel="attachment" href="file:///etc/passwd">'
+            f'<img src="file:///etc/passwd"><img src="{base}/img.png">'
+            f'<img src="../../../../etc/passwd"><p>text</p></html>')
+    with app.test_request_context():
+        data = html_to_pdf(html, pdf_variant="pdf/a-3b")
+    assert requests == []
+    assert _attachments(data) == []
+    assert "root:" not in pdf_text(data)
+
+
+def test_the_fetcher_serves_static_files_and_nothing_else(app):
+    static = Path(app.static_folder)
+    fetcher = StaticOnlyFetcher(static)
+    served = fetcher.fetch("https://clinic.invalid/static/css/print.css")
+    assert served.read() == (static / "css" / "print.css").read_bytes()
+    for url in ("file:///etc/passwd", "http://127.0.0.1/", "https://clinic.invalid/etc/passwd",
+                "https://clinic.invalid/static/../../etc/passwd",
+                "https://clinic.invalid/static/%2e%2e/%2e%2e/etc/passwd",
+                "https://clinic.invalid/image/logo", "data:text/plain,hi"):
+        with pytest.raises(FetchRefused):
+            fetcher.fetch(url)

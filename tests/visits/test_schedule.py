@@ -1,0 +1,168 @@
+"""The schedule (day and week, one therapist or the whole clinic) and the home pages."""
+
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from clinic.auth.models import Role
+from clinic.extensions import db
+from clinic.visits.services import week_start
+from tests.conftest import post_form, sign_in
+from tests.visits.conftest import TODAY, later
+
+
+def test_the_day_view_has_a_column_per_therapist(client, signed_in, make_user, make_visit,
+                                                 make_client):
+    signed_in(Role.RECEPTION)
+    maya = make_user(Role.THERAPIST, name="Maya Okafor")
+    jonah = make_user(Role.THERAPIST, name="Jonah Reyes")
+    make_visit(maya, client_id=make_client(first_name="Ann", last_name="Lee"), at=time(9))
+    make_visit(jonah, client_id=make_client(first_name="Bo", last_name="Kim"), at=time(9))
+    make_visit(maya, client_id=make_client(first_name="Cy", last_name="Day"), day=later(1))
+    page = client.get(f"/schedule?date={TODAY.isoformat()}").get_data(as_text=True)
+    page = page[page.index('<div class="schedule'):]
+    assert page.index("Jonah Reyes") < page.index("Bo Kim") < page.index("Maya Okafor") < (
+        page.index("Ann Lee"))
+    assert "Cy Day" not in page
+    only_maya = client.get(f"/schedule?date={TODAY.isoformat()}&therapist={maya.id}")
+    assert "Ann Lee" in only_maya.get_data(as_text=True)
+    assert "Bo Kim" not in only_maya.get_data(as_text=True)
+
+
+def test_the_week_view_shows_seven_days_from_monday(client, signed_in, make_user, make_visit,
+                                                    make_client):
+    signed_in(Role.ADMIN)
+    maya = make_user(Role.THERAPIST, name="Maya Okafor")
+    monday = week_start(TODAY)
+    make_visit(maya, client_id=make_client(first_name="Ann", last_name="Lee"), day=monday)
+    make_visit(maya, client_id=make_client(first_name="Cy", last_name="Day"),
+               day=monday + timedelta(days=6))
+    make_visit(maya, client_id=make_client(first_name="Ed", last_name="Out"),
+               day=monday + timedelta(days=7))
+    page = client.get(f"/schedule?date={TODAY.isoformat()}&view=week").get_data(as_text=True)
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        assert f"{day:%A} {day.day} {day:%B}" in page
+    assert "Ann Lee" in page and "Cy Day" in page and "Ed Out" not in page
+    assert "with Maya Okafor" in page
+    assert "Next week" in page
+
+
+def test_a_therapist_starts_on_their_own_day_and_can_see_everyone(client, make_user,
+                                                                  make_visit, make_client):
+    me = make_user(Role.THERAPIST, name="Maya Okafor")
+    make_visit(me, client_id=make_client(first_name="Ann", last_name="Lee"))
+    make_visit(make_user(Role.THERAPIST), client_id=make_client(first_name="Bo", last_name="Kim"))
+    sign_in(client, me)
+    own = client.get("/schedule").get_data(as_text=True)
+    assert "Ann Lee" in own and "Bo Kim" not in own
+    everyone = client.get("/schedule?therapist=all").get_data(as_text=True)
+    assert "Ann Lee" in everyone and "Bo Kim" in everyone
+
+
+def test_a_bad_date_falls_back_to_today(client, signed_in):
+    signed_in(Role.RECEPTION)
+    page = client.get("/schedule?date=31-02-2020&therapist=x").get_data(as_text=True)
+    assert f"{TODAY:%A} {TODAY.day} {TODAY:%B}" in page
+
+
+@pytest.fixture
+def count_queries(app):
+    def run(request):
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                response = request()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return len(statements)
+
+    return run
+
+
+@pytest.mark.parametrize("url", ["/schedule?therapist=all", "/schedule?view=week&therapist=all",
+                                 "/"])
+def test_the_lists_take_the_same_queries_for_three_visits_or_twelve(
+    client, make_user, make_visit, make_client, make_intake, count_queries, url
+):
+    therapist = make_user(Role.THERAPIST)
+    sign_in(client, therapist)
+
+    def add(n, start_hour):
+        for hour in range(start_hour, start_hour + n):
+            client_id = make_client()
+            make_intake(client_id, blood_thinners="warfarin")
+            make_visit(therapist, client_id=client_id, at=time(hour % 24))
+
+    add(3, 6)
+    few = count_queries(lambda: client.get(url))
+    add(9, 9)
+    many = count_queries(lambda: client.get(url))
+    assert many == few
+
+
+def test_the_therapist_home_lists_today_with_flags_and_notes_to_sign(
+    app, client, make_user, make_visit, make_client, make_intake
+):
+    me = make_user(Role.THERAPIST)
+    jane = make_client(first_name="Jane", last_name="Doyle")
+    make_intake(jane, skin_infection="cold sore on the lip")
+    make_visit(me, client_id=jane, at=time(9))
+    make_visit(me, client_id=make_client(first_name="Ann", last_name="Lee"), at=time(11))
+    yesterday = make_visit(me, client_id=make_client(first_name="Bo", last_name="Kim"),
+                           day=TODAY - timedelta(days=1))
+    sign_in(client, me)
+    post_form(client, f"/visits/{yesterday}/note",
+              {"subjective": "S", "assessment": "A", "version": "", "action": "save"})
+    page = client.get("/").get_data(as_text=True)
+    section = page[page.index("Your visits today"):page.index("to sign")]
+    assert "Jane Doyle" in section and "Do not treat today" in section
+    assert "Intake current" in section
+    assert "Ann Lee" in section and "No intake" in section
+    assert "1 note to sign" in page
+    assert "Bo Kim" in page[page.index("to sign"):]
+
+
+def test_reception_sees_that_precautions_exist_but_not_what_they_are(
+    client, signed_in, make_user, make_visit, make_client, make_intake
+):
+    jane = make_client(first_name="Jane", last_name="Doyle")
+    make_intake(jane, skin_infection="cold sore on the lip")
+    visit_id = make_visit(make_user(Role.THERAPIST), client_id=jane)
+    signed_in(Role.RECEPTION)
+    for url in ("/", "/schedule", f"/visits/{visit_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Precautions on file" in page or "has precautions on file" in page, url
+        assert "cold sore" not in page and "Do not treat" not in page, url
+
+
+def test_the_visit_page_shows_therapists_the_precautions_and_intake(
+    client, make_user, make_visit, make_client, make_intake
+):
+    me = make_user(Role.THERAPIST)
+    jane = make_client(first_name="Jane", last_name="Doyle")
+    make_intake(jane, teeth_grinding="at night", blood_thinners="warfarin",
+                reason="Jaw pain")
+    visit_id = make_visit(me, client_id=jane)
+    sign_in(client, me)
+    page = client.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert "Light pressure only: blood thinners make bruising easy." in page
+    assert "Teeth grinding or clenching (at night)" in page
+    assert "Jaw pain" in page
+    note_page = client.get(f"/visits/{visit_id}/note").get_data(as_text=True)
+    assert "Light pressure only" in note_page
+
+
+def test_dates_are_read_on_the_clinic_calendar(client, signed_in, make_user, make_visit):
+    signed_in(Role.RECEPTION)
+    make_visit(make_user(Role.THERAPIST), at=time(0, 0), day=date(2031, 3, 10))
+    page = client.get("/schedule?date=2031-03-10&therapist=all").get_data(as_text=True)
+    assert "00:00\u201301:00" in page
+    assert "00:00\u201301:00" not in client.get("/schedule?date=2031-03-09").get_data(as_text=True)
