@@ -10,12 +10,14 @@ from flask.cli import AppGroup, with_appcontext
 from clinic import backup as backups
 from clinic import demo
 from clinic.admin import services as admin_services
+from clinic.audit import chain as audit_chain
 from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.validation import ValidationError
 
 users = AppGroup("users", help="Manage staff accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the app.")
+audit_group = AppGroup("audit", help="Check the audit log.")
 
 
 @users.command("create")
@@ -53,6 +55,21 @@ def seed_demo():
         click.echo(f"  {role:<10} {email:<30} {password}")
 
 
+@audit_group.command("verify")
+def verify_audit():
+    """Check the audit log's hash chain from the first event to the newest."""
+    verdict = audit_chain.verify()
+    if verdict.intact:
+        click.echo(f"Audit log intact: {verdict.events:,} events, every link verified.")
+        return
+    click.echo(
+        f"Audit log BROKEN at event #{verdict.broken_at}: {verdict.reason}. "
+        f"The {verdict.events:,} events before it verify.",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -84,5 +101,6 @@ def restore_command(path: Path, yes: bool):
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_group)
+    app.cli.add_command(audit_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

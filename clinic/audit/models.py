@@ -6,12 +6,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clinic.extensions import db
 from clinic.types import UTCDateTime, utcnow
 
+# The hash that the first event of a new log chains to.
+GENESIS_HASH = "0" * 64
+
 
 class AuditEvent(db.Model):
     """One thing that happened: who did what to which record, when and from where.
 
-    Rows are only ever added. Failed logins are counted from here to throttle sign-in,
-    which makes the throttle shared by every app server on the same database.
+    Rows are only ever added, each sealed with a hash of its content and of the row before
+    it, so an edited, removed or inserted row breaks the chain (`flask audit verify`).
+    Failed logins are counted from here to throttle sign-in, which makes the throttle shared
+    by every app server on the same database.
     """
 
     __tablename__ = "audit_event"
@@ -23,6 +28,8 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True
     )
+    # Position in the chain: 1, 2, 3... with no gap, assigned under the chain's lock.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     action: Mapped[str] = mapped_column(String(64))
@@ -30,3 +37,15 @@ class AuditEvent(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(db.Model):
+    """The newest link of the chain: one row, locked by every transaction that audits."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

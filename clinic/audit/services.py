@@ -9,9 +9,11 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, select
 
+from clinic.audit import chain
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import User
 from clinic.extensions import db
+from clinic.types import utcnow
 
 PAGE_SIZE = 50
 
@@ -24,13 +26,14 @@ def record(
     actor_id: int | None = None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction; it is saved with the change it describes."""
+    """Add a sealed audit event to the current transaction, saved with the change it describes."""
     ip = None
     if has_request_context():
         ip = request.remote_addr
         if actor_id is None and current_user.is_authenticated:
             actor_id = current_user.id
     event = AuditEvent(
+        occurred_at=utcnow(),
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
@@ -38,6 +41,7 @@ def record(
         ip=ip,
         detail=json.dumps(detail, sort_keys=True) if detail else None,
     )
+    chain.seal(event)
     db.session.add(event)
     return event
 
@@ -114,9 +118,9 @@ def page(filters: AuditFilter, before_id: int | None = None) -> tuple[list[Audit
 
 def export(filters: AuditFilter) -> Iterator[AuditRow]:
     """Every matching event, read in batches so a long log never sits in memory at once."""
-    result = db.session.execute(_query(filters).execution_options(yield_per=1000))
-    for found in result:
-        yield _row(*found)
+    with db.session.execute(_query(filters).execution_options(yield_per=1000)) as result:
+        for found in result:
+            yield _row(*found)
 
 
 def actions() -> list[str]:
