@@ -11,12 +11,19 @@ from flask import Response, send_file
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+def spreadsheet_safe(value) -> str:
+    """Text a spreadsheet shows as typed, whatever a client's name or a note holds.
+
+    Only text is guarded: numbers (a refund of -20.00) stay numbers.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return str(value)
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:
+def csv_response(filename: str, rows: Iterable[Iterable]) -> Response:
     """A CSV attachment, written out before the response starts.
 
     The rows are read while the request's database session is still open; a long export
@@ -25,9 +32,8 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
     writer = csv.writer(text)
-    writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     text.flush()
     text.detach()
     spool.seek(0)

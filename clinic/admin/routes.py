@@ -1,3 +1,5 @@
+import itertools
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -143,4 +145,4 @@ def audit_export():
          row.object_id, row.ip, row.detail]
         for row in audit.export(filters)
     )
-    return csv_response("audit-log.csv", header, rows)
+    return csv_response("audit-log.csv", itertools.chain([header], rows))

@@ -2,7 +2,7 @@
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
@@ -14,6 +14,7 @@ from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role, User
 from clinic.auth.passwords import hash_password, policy_error
 from clinic.auth.services import normalise_email, revoke_sessions
 from clinic.extensions import db
+from clinic.records import apply_changes
 from clinic.validation import ValidationError
 
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
@@ -87,13 +88,7 @@ def update_staff(user: User, details: StaffDetails, new_password: str | None = N
     losing_admin = user.role == Role.ADMIN and details.role != Role.ADMIN and user.active
     if losing_admin and _active_admins() <= 1:
         raise ValidationError({"role": "The clinic needs at least one active admin."})
-    changed = sorted(
-        field
-        for field in ("name", "email", "role", "registration_number")
-        if getattr(user, field) != getattr(details, field)
-    )
-    for field in changed:
-        setattr(user, field, getattr(details, field))
+    changed = apply_changes(user, asdict(details))
     if new_password:
         user.password_hash = hash_password(new_password)
         revoke_sessions(user)
@@ -159,9 +154,7 @@ def update_settings(
         settings = ClinicSettings.with_defaults()
         db.session.add(settings)
     mime = logo_mime(logo_upload) if logo_upload else None
-    changed = sorted(key for key, value in values.items() if getattr(settings, key) != value)
-    for key in changed:
-        setattr(settings, key, values[key])
+    changed = apply_changes(settings, values)
     if mime:
         settings.logo, settings.logo_mime = logo_upload, mime
         changed.append("logo")

@@ -24,6 +24,7 @@ from clinic.clients.models import (
 )
 from clinic.clients.precautions import precautions
 from clinic.permissions import can, public, requires
+from clinic.records import StaleEdit
 from clinic.types import utcnow
 from clinic.validation import ValidationError, apply_to_form
 
@@ -71,7 +72,7 @@ def edit(client_id: int):
     if form.validate_on_submit():
         try:
             services.update_client(client, form.details(), form.version.data)
-        except services.StaleEdit as error:
+        except StaleEdit as error:
             form = ClientForm(formdata=None, obj=client)
             form.form_errors.append(error.errors[""])
         except ValidationError as error:

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.audit import services as audit
 from clinic.clients.models import (
@@ -27,6 +26,7 @@ from clinic.clients.models import (
     IntakeLink,
 )
 from clinic.extensions import db
+from clinic.records import apply_changes, check_version, commit_or_stale
 from clinic.types import utcnow
 from clinic.validation import ValidationError
 
@@ -184,18 +184,8 @@ def create_client(details: ClientDetails, *, duplicates_checked: bool = False) -
     return client
 
 
-class StaleEdit(ValidationError):
-    """Someone saved the client after this form was opened; their save must not be undone."""
-
-    def __init__(self):
-        super().__init__({"": "Someone else saved this client while you were editing. "
-                              "Their changes are shown now; make yours again."})
-
-
 def _save_changes(client: Client, values: dict, action: str) -> list[str]:
-    changed = sorted(key for key, value in values.items() if getattr(client, key) != value)
-    for key in changed:
-        setattr(client, key, values[key])
+    changed = apply_changes(client, values)
     shown = [key for key in changed if not key.endswith("_key")]
     if shown:
         audit.record(action, "client", client.id, detail={"changed": shown})
@@ -203,15 +193,10 @@ def _save_changes(client: Client, values: dict, action: str) -> list[str]:
 
 
 def update_client(client: Client, details: ClientDetails, seen_version: int | None) -> None:
-    if seen_version != client.version:
-        raise StaleEdit
+    check_version(client, seen_version, "client")
     values = check_details(details, date.today())
     _save_changes(client, values, "client.updated")
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit from None
+    commit_or_stale("client")
 
 
 def set_archived(client: Client, archived: bool) -> None:

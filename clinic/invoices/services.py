@@ -7,7 +7,6 @@ from decimal import Decimal
 from flask import abort
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.admin.services import get_settings
 from clinic.audit import services as audit
@@ -26,6 +25,7 @@ from clinic.invoices.models import (
     Service,
 )
 from clinic.invoices.money import ZERO, line_amounts, totals
+from clinic.records import apply_changes, commit_or_stale
 from clinic.types import utcnow
 from clinic.validation import ValidationError
 from clinic.visits.models import Visit, VisitStatus
@@ -36,7 +36,6 @@ MAX_AMOUNT = Decimal("1000000")
 MAX_QUANTITY = Decimal("1000")
 UNPAID_ON_HOME = 8
 
-STALE = "Someone else changed this invoice a moment ago. Check it and try again."
 ISSUED_IS_FINAL = "This invoice is issued and cannot change. Void it with a credit note instead."
 
 
@@ -49,14 +48,6 @@ def _decimal_error(value: Decimal | None, places: int, *, low: Decimal, high: De
     if not low <= value <= high:
         return f"Enter {what} between {low.normalize():,f} and {high.normalize():,f}."
     return None
-
-
-def _commit_or_stale() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ValidationError({"": STALE}) from None
 
 
 # ---- the service catalogue ----
@@ -112,9 +103,7 @@ def save_service(details: ServiceDetails, service: Service | None = None) -> Ser
         db.session.flush()
         audit.record("service.created", "service", service.id)
     else:
-        changed = sorted(key for key, value in values.items() if getattr(service, key) != value)
-        for key in changed:
-            setattr(service, key, values[key])
+        changed = apply_changes(service, values)
         if changed:
             audit.record("service.updated", "service", service.id, detail={"changed": changed})
     db.session.commit()
@@ -280,7 +269,7 @@ def update_draft(invoice: Invoice, details: DraftDetails, today: date | None = N
         setattr(invoice, key, value)
     invoice.updated_at = utcnow()
     audit.record("invoice.updated", "invoice", invoice.id)
-    _commit_or_stale()
+    commit_or_stale("invoice")
 
 
 def add_line(invoice: Invoice, details: LineDetails) -> None:
@@ -290,7 +279,7 @@ def add_line(invoice: Invoice, details: LineDetails) -> None:
     invoice.lines.append(InvoiceLine(position=position, **values))
     _recompute(invoice)
     audit.record("invoice.line_added", "invoice", invoice.id)
-    _commit_or_stale()
+    commit_or_stale("invoice")
 
 
 def add_service(invoice: Invoice, service_id: int | None, quantity: Decimal | None) -> None:
@@ -308,14 +297,14 @@ def remove_line(invoice: Invoice, line_id: int) -> None:
     invoice.lines.remove(line)
     _recompute(invoice)
     audit.record("invoice.line_removed", "invoice", invoice.id)
-    _commit_or_stale()
+    commit_or_stale("invoice")
 
 
 def delete_draft(invoice: Invoice) -> None:
     _require_draft(invoice)
     audit.record("invoice.deleted", "invoice", invoice.id)
     db.session.delete(invoice)
-    _commit_or_stale()
+    commit_or_stale("invoice")
 
 
 # ---- issuing ----
@@ -349,7 +338,7 @@ def issue(invoice: Invoice, today: date | None = None) -> None:
     invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.ISSUED
     audit.record("invoice.issued", "invoice", invoice.id, detail={"number": invoice.number})
     try:
-        _commit_or_stale()
+        commit_or_stale("invoice")
     except IntegrityError:
         # The same number taken twice means the prefix changed back to an older one.
         db.session.rollback()
@@ -413,7 +402,7 @@ def record_payment(invoice: Invoice, details: PaymentDetails, actor_id: int,
     db.session.flush()
     audit.record("invoice.payment", "invoice", invoice.id,
                  detail={"method": payment.method, "amount": str(payment.amount)})
-    _commit_or_stale()
+    commit_or_stale("invoice")
     return payment
 
 
@@ -448,7 +437,7 @@ def void(invoice: Invoice, reason: str, actor_id: int, today: date | None = None
     db.session.flush()
     audit.record("invoice.voided", "invoice", invoice.id,
                  detail={"credit_note": note.number, "reason": reason})
-    _commit_or_stale()
+    commit_or_stale("invoice")
     return note
 
 
@@ -476,7 +465,7 @@ def record_refund(note: CreditNote, details: PaymentDetails, actor_id: int,
     db.session.flush()
     audit.record("credit_note.refund", "credit_note", note.id,
                  detail={"method": refund.method, "amount": str(refund.amount)})
-    _commit_or_stale()
+    commit_or_stale("invoice")
     return refund
 
 

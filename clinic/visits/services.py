@@ -18,6 +18,7 @@ from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake
 from clinic.clients.precautions import Level, precautions
 from clinic.clients.services import intake_status
 from clinic.extensions import db
+from clinic.records import check_version
 from clinic.types import utcnow
 from clinic.validation import ValidationError
 from clinic.visits.models import (
@@ -605,10 +606,8 @@ def save_template(template: NoteTemplate | None, values: dict,
     if template is None:
         template = NoteTemplate(name=name, active=True, **text)
         db.session.add(template)
-    elif seen_version != template.version:
-        raise ValidationError({"": "Someone saved this template while you were editing. "
-                                   "Their version is shown now; make your changes again."})
     else:
+        check_version(template, seen_version, "template")
         template.name, template.active = name, bool(values.get("active", True))
         for key, value in text.items():
             setattr(template, key, value)

@@ -71,7 +71,7 @@ def test_an_edit_from_an_old_page_is_refused(app, client, signed_in):
         seen = db.session.get(NoteTemplate, jaw).version
     post_form(client, url, {"name": "Jaw", "active": "y", "version": seen})
     page = post_form(client, url, {"name": "Jaw two", "active": "y", "version": seen})
-    assert "Someone saved this template while you were editing." in page.get_data(as_text=True)
+    assert "Someone else saved this template while you were editing." in page.get_data(as_text=True)
     assert _template_id(app, "Jaw") == jaw
 
 
