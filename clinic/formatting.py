@@ -23,8 +23,10 @@ def day_name(value: date | datetime) -> str:
     return f"{value:%A} {value.day} {value:%B}"
 
 
-def long_date(value: date) -> str:
-    """The way a person writes a date: 17 March 2026."""
+def long_date(value: date | datetime) -> str:
+    """The way a person writes a date: 17 March 2026; a stored time on the clinic's calendar."""
+    if isinstance(value, datetime):
+        value = value.astimezone()
     return f"{value.day} {value:%B %Y}"
 
 

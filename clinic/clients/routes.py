@@ -23,10 +23,12 @@ from clinic.clients.models import (
     PRESSURES,
 )
 from clinic.clients.precautions import precautions
+from clinic.invoices import services as invoice_services
 from clinic.permissions import can, public, requires
 from clinic.records import StaleEdit
 from clinic.types import utcnow
 from clinic.validation import ValidationError, apply_to_form
+from clinic.visits import services as visit_services
 
 # ---- staff: clients ----
 
@@ -99,6 +101,8 @@ def show(client_id: int):
         "precautions": precautions(current, date.today()),
         "health_visible": can(current_user, "intake.read"),
         "changes": [],
+        "visits": visit_services.client_history(client, can(current_user, "notes.read")),
+        "invoices": invoice_services.client_invoices(client.id, current_user),
     }
     if current and context["health_visible"]:
         if len(history) > 1:

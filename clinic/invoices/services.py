@@ -564,12 +564,20 @@ STATUS_FILTERS = {
 }
 
 
-def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
-    statement = _rows_statement().where(
-        Invoice.status.in_(STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"]))
-    )
+def _readable_by(statement, user):
+    """The rule of can_read, as a filter on a list."""
     if Role(user.role) == Role.THERAPIST:
-        statement = statement.where(Invoice.therapist_id == user.id)
+        return statement.where(Invoice.therapist_id == user.id)
+    return statement
+
+
+def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
+    statement = _readable_by(
+        _rows_statement().where(
+            Invoice.status.in_(STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"]))
+        ),
+        user,
+    )
     count = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     records = db.session.execute(
         statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
@@ -585,3 +593,12 @@ def unpaid_invoices(limit: int | None = UNPAID_ON_HOME) -> list[InvoiceRow]:
     if limit:
         statement = statement.limit(limit)
     return [_row(record) for record in db.session.execute(statement)]
+
+
+def client_invoices(client_id: int, user) -> list[InvoiceRow]:
+    """The client's invoices that this user may read, newest first."""
+    statement = _readable_by(_rows_statement().where(Invoice.client_id == client_id), user)
+    records = db.session.execute(
+        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+    )
+    return [_row(record) for record in records]

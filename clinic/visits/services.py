@@ -620,3 +620,48 @@ def save_template(template: NoteTemplate | None, values: dict,
         raise ValidationError({"": "Someone saved this template at the same moment. "
                                    "Open it again and check."}) from None
     return template
+
+
+# ---- a client's history ----
+
+HISTORY_LENGTH = 50
+SUMMARY_LENGTH = 140
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    visit: Visit
+    note: str  # "none", "draft" or "signed"; "" where notes may not be shown
+    summary: str
+
+
+def _summary(note: TreatmentNote | None) -> str:
+    """The gist of a note: what was done, else what the client reported, cut to one line."""
+    if note is None:
+        return ""
+    text = " ".join((note.assessment or note.subjective or "").split())
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
+
+
+def client_history(client: Client, with_notes: bool) -> list[HistoryRow]:
+    """The client's visits, newest first, with note summaries for those who may read notes."""
+    query = (
+        select(Visit, TreatmentNote)
+        .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
+        .where(Visit.client_id == client.id)
+        .options(joinedload(Visit.therapist))
+        .order_by(Visit.starts_at.desc(), Visit.id.desc())
+        .limit(HISTORY_LENGTH)
+    )
+    rows = []
+    for visit, note in db.session.execute(query):
+        if not with_notes:
+            rows.append(HistoryRow(visit, "", ""))
+            continue
+        state = "none" if note is None else "signed" if note.signed_at else "draft"
+        rows.append(HistoryRow(visit, state, _summary(note)))
+    if with_notes and any(row.summary for row in rows):
+        audit.record("note.summaries_viewed", "client", client.id,
+                     detail={"visits": [row.visit.id for row in rows if row.summary]})
+        db.session.commit()
+    return rows

@@ -6,6 +6,8 @@ the browser keeps it on only because axe-core runs as a script."""
 
 import re
 
+from playwright.sync_api import expect
+
 from clinic.auth.models import Role
 from tests.browser.conftest import PHONE, assert_accessible, sign_in_through_the_form
 
@@ -27,31 +29,31 @@ def test_first_visit_intake_from_the_desk_to_the_phone_to_the_therapist(
     assert_accessible(page)
     page.get_by_label("Date of birth").fill("1980-01-02")
     page.get_by_role("button", name="Add client").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Robin Client"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Robin Client")
     assert_accessible(page)
     page.get_by_role("button", name="Send an intake link").click()
     link = page.locator("#intake-url").input_value()
     assert re.fullmatch(rf"{live_server}/intake/[A-Za-z0-9_-]{{32}}", link)
-    assert page.get_by_role("img", name=re.compile("QR code")).is_visible()
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
     assert_accessible(page)
 
     form = phone_page
     form.goto(link)
-    assert form.locator("script").count() == 0
+    expect(form.locator("script")).to_have_count(0)
     assert_accessible(form)
     form.get_by_label("Your date of birth").fill("1981-01-02")
     form.get_by_role("button", name="Continue").click()
     assert "does not match" in form.locator("#date_of_birth-error").inner_text()
     form.get_by_label("Your date of birth").fill("1980-01-02")
     form.get_by_role("button", name="Continue").click()
-    assert form.get_by_role("heading", level=1).inner_text() == "Your health form"
+    expect(form.get_by_role("heading", level=1)).to_have_text("Your health form")
     assert form.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert form.locator("script").count() == 0
+    expect(form.locator("script")).to_have_count(0)
     assert_accessible(form)
 
     # Detail boxes open under a tick, without any script.
     detail = form.get_by_label("Which one?", exact=True)
-    assert not detail.is_visible()
+    expect(detail).to_be_hidden()
     form.get_by_label("Blood thinners (e.g. warfarin, apixaban, daily aspirin)").check()
     detail.fill("warfarin")
     form.get_by_label("Headaches (tension or migraine)").check()
@@ -65,7 +67,7 @@ def test_first_visit_intake_from_the_desk_to_the_phone_to_the_therapist(
     form.get_by_label("I have read the consent above and agree to it").check()
     form.get_by_label("Type your full name as your signature").fill("Robin Client")
     form.get_by_role("button", name="Send my form").click()
-    assert form.get_by_role("heading", level=1).inner_text() == "Thank you"
+    expect(form.get_by_role("heading", level=1)).to_have_text("Thank you")
     assert_accessible(form)
     form.goto(link)
     assert "already been used" in form.locator("main").inner_text()

@@ -2,6 +2,7 @@
 
 import io
 
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from clinic.auth.models import Role
@@ -39,7 +40,7 @@ def test_reception_turns_a_client_into_a_paid_invoice_and_opens_the_pdf(
     assert_accessible(page)
     page.get_by_label("Unit price").fill("-20.00")
     page.get_by_role("button", name="Add line").click()
-    assert page.get_by_role("row", name="Total (CAD) 115.00").is_visible()
+    expect(page.get_by_role("row", name="Total (CAD) 115.00")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Issue invoice").click()

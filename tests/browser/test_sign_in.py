@@ -1,6 +1,7 @@
 """Staff sign in and out in a real browser; the pages they land on pass axe-core."""
 
 import pytest
+from playwright.sync_api import expect
 
 from clinic.auth.models import Role
 from tests.browser.conftest import assert_accessible, sign_in_through_the_form
@@ -21,7 +22,7 @@ def test_the_login_page_is_accessible(page, live_server):
 def test_a_failed_sign_in_says_so_and_stays_accessible(page, live_server, make_user):
     member = make_user(Role.RECEPTION)
     sign_in_through_the_form(page, live_server, member.email, "not my password")
-    assert page.get_by_role("alert").inner_text() == "The email or password is not right."
+    expect(page.get_by_role("alert")).to_have_text("The email or password is not right.")
     assert_accessible(page)
 
 
@@ -31,10 +32,11 @@ def test_each_role_signs_in_lands_home_and_signs_out(page, live_server, make_use
     sign_in_through_the_form(page, live_server, member.email, member.password)
     heading = page.get_by_role("heading", level=1)
     assert heading.inner_text().startswith(HOME_HEADINGS[role])
-    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").is_visible()
+    menu = page.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Home")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("status").inner_text() == "You are signed out."
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
     page.goto(f"{live_server}/")
     assert page.url.startswith(f"{live_server}/login")
 
@@ -56,7 +58,7 @@ def test_admin_adds_a_therapist_in_the_browser(page, live_server, make_user):
     page.get_by_label("Initial password").fill("noor's first password")
     page.get_by_role("button", name="Add staff member").click()
     assert "Noor Haddad can now sign in as therapist." in page.get_by_role("status").inner_text()
-    assert page.get_by_role("cell", name="RMT-30071").is_visible()
+    expect(page.get_by_role("cell", name="RMT-30071")).to_be_visible()
 
 
 def test_the_settings_page_is_accessible(page, live_server, make_user):
@@ -65,7 +67,7 @@ def test_the_settings_page_is_accessible(page, live_server, make_user):
     page.get_by_role("link", name="Clinic settings").click()
     page.get_by_label("Clinic name").fill("Willow Facial Massage")
     page.get_by_role("button", name="Save settings").click()
-    assert page.get_by_role("link", name="Willow Facial Massage").is_visible()
+    expect(page.get_by_role("link", name="Willow Facial Massage")).to_be_visible()
     assert_accessible(page)
 
 
@@ -75,5 +77,5 @@ def test_admin_filters_the_audit_log(page, live_server, make_user):
     page.get_by_role("link", name="Audit log").click()
     page.get_by_label("Action").select_option("login.succeeded")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_role("cell", name="login.succeeded").count() == 1
+    expect(page.get_by_role("cell", name="login.succeeded")).to_have_count(1)
     assert_accessible(page)

@@ -4,6 +4,8 @@ The schedule, visit and note pages pass axe-core on the way."""
 import re
 from datetime import date
 
+from playwright.sync_api import expect
+
 from clinic.auth.models import Role
 from tests.browser.conftest import assert_accessible, sign_in_through_the_form
 from tests.clients.conftest import make_client, make_intake  # noqa: F401 (fixtures)
@@ -19,7 +21,7 @@ def test_book_arrive_write_sign_and_amend_a_note(page, live_server, make_user, m
     # Reception books today's visit from the schedule.
     sign_in_through_the_form(page, live_server, desk.email, desk.password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedule").click()
-    assert page.get_by_role("heading", name="Maya Okafor").is_visible()
+    expect(page.get_by_role("heading", name="Maya Okafor")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Book a visit").click()
     page.get_by_label("Find the client by name, email or phone").fill("Doyle")
@@ -32,18 +34,19 @@ def test_book_arrive_write_sign_and_amend_a_note(page, live_server, make_user, m
     page.get_by_role("button", name="Book visit").click()
     assert "Booked Jane Doyle with Maya Okafor." in page.get_by_role("status").first.inner_text()
     # The desk knows there are precautions, not what they are.
-    assert page.get_by_text("This client has precautions on file.").is_visible()
+    expect(page.get_by_text("This client has precautions on file.")).to_be_visible()
     assert "Warfarin" not in page.content()
     page.get_by_role("button", name="Client arrived").click()
-    assert page.locator(".page-head .badge").inner_text() == "Arrived"
+    expect(page.locator(".page-head .badge")).to_have_text("Arrived")
     page.get_by_role("button", name="Sign out").click()
 
     # The therapist opens today's visit from home and writes the note from a template.
     sign_in_through_the_form(page, live_server, maya.email, maya.password)
     visits = page.get_by_role("region", name="Your visits today")
-    assert visits.get_by_text("Adapt technique").is_visible()
+    expect(visits.get_by_text("Adapt technique")).to_be_visible()
     visits.get_by_role("link", name="Jane Doyle").click()
-    assert page.get_by_text("Light pressure only: blood thinners make bruising easy.").is_visible()
+    warning = "Light pressure only: blood thinners make bruising easy."
+    expect(page.get_by_text(warning)).to_be_visible()
     page.get_by_role("link", name="Write the note").click()
     page.get_by_label("Quick template").select_option(label="Jaw / teeth grinding")
     page.get_by_role("button", name="Insert template").click()
@@ -58,8 +61,8 @@ def test_book_arrive_write_sign_and_amend_a_note(page, live_server, make_user, m
     status.filter(has_text=re.compile(r"Draft saved at")).wait_for()
     assert_accessible(page)
     page.get_by_role("button", name="Sign note").click()
-    assert page.get_by_text(re.compile(r"Signed by Maya Okafor on .* Locked\.")).is_visible()
-    assert page.get_by_text("Grinding at night, right jaw sore on waking.").is_visible()
+    expect(page.get_by_text(re.compile(r"Signed by Maya Okafor on .* Locked\."))).to_be_visible()
+    expect(page.get_by_text("Grinding at night, right jaw sore on waking.")).to_be_visible()
 
     # A later correction goes under the signed note.
     page.get_by_label("Reason", exact=True).fill("Correction")
@@ -68,7 +71,7 @@ def test_book_arrive_write_sign_and_amend_a_note(page, live_server, make_user, m
     addendum = page.locator(".addendum")
     assert "It was the left side, not the right." in addendum.inner_text()
     assert "Reason: Correction" in addendum.inner_text()
-    assert page.get_by_text("Grinding at night, right jaw sore on waking.").is_visible()
+    expect(page.get_by_text("Grinding at night, right jaw sore on waking.")).to_be_visible()
     assert_accessible(page)
 
 
@@ -89,8 +92,8 @@ def test_the_home_pages_and_week_view_are_accessible(page, live_server, make_use
             services.book(services.Booking(client_id, maya.id, "Facial massage", date.today(),
                                            time(hour), 60), therapist)
     sign_in_through_the_form(page, live_server, maya.email, maya.password)
-    assert page.get_by_role("region", name="Your visits today").get_by_text(
-        "Do not treat today").is_visible()
+    expect(page.get_by_role("region", name="Your visits today").get_by_text(
+        "Do not treat today")).to_be_visible()
     assert_accessible(page)
     page.goto(f"{live_server}/schedule?view=week")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Schedule: Week of")
@@ -98,7 +101,7 @@ def test_the_home_pages_and_week_view_are_accessible(page, live_server, make_use
     page.get_by_role("button", name="Sign out").click()
     sign_in_through_the_form(page, live_server, desk.email, desk.password)
     arrivals = page.get_by_role("region", name="Today's arrivals")
-    assert arrivals.get_by_text("Precautions on file").is_visible()
+    expect(arrivals.get_by_text("Precautions on file")).to_be_visible()
     assert_accessible(page)
     arrivals.get_by_role("button", name=re.compile(r"^Arrived\W+Jane Doyle$")).click()
     assert "Jane Doyle: arrived." in page.get_by_role("status").first.inner_text()

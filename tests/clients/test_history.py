@@ -1,0 +1,116 @@
+"""The client's page shows their visits (with note summaries for clinicians) and invoices."""
+
+from datetime import time, timedelta
+
+from sqlalchemy import event, select
+
+from clinic.audit.models import AuditEvent
+from clinic.auth.models import Role, User
+from clinic.extensions import db
+from clinic.visits import services as visit_services
+from clinic.visits.models import Visit
+from tests.conftest import sign_in
+from tests.invoices.conftest import completed_visit, make_invoice  # noqa: F401 (fixtures)
+from tests.visits.conftest import TODAY, make_client, make_visit  # noqa: F401 (fixtures)
+
+NOTE = {
+    "subjective": "Clenching at night, jaw sore on waking.",
+    "objective": "Masseters tight, left more than right.",
+    "assessment": "Intra-oral-free masseter release, temporalis circles, moderate pressure.",
+    "plan": "Jaw release at home, twice a day.",
+}
+
+
+def signed_note(app, therapist, visit_id: int) -> None:
+    with app.app_context():
+        author = db.session.get(User, therapist.id)
+        visit = db.session.get(Visit, visit_id)
+        visit_services.sign(visit, author, NOTE, None)
+
+
+def test_a_therapist_sees_the_visits_newest_first_with_note_summaries(
+    app, client, make_user, make_client, completed_visit  # noqa: F811
+):
+    therapist = make_user(Role.THERAPIST)
+    client_id = make_client(first_name="Ines", last_name="Moreau")
+    older = completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=14),
+                            service="Jaw and temples")
+    completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=1),
+                    service="Lifting facial")
+    signed_note(app, therapist, older)
+    sign_in(client, therapist)
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert page.index("Lifting facial") < page.index("Jaw and temples")
+    assert "Intra-oral-free masseter release" in page and "Signed" in page
+    assert "No note" in page
+    with app.app_context():
+        viewed = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "note.summaries_viewed")
+        )
+    assert viewed is not None and viewed.object_id == str(client_id)
+
+
+def test_reception_sees_the_visits_but_nothing_of_the_notes(
+    app, client, make_user, make_client, completed_visit  # noqa: F811
+):
+    therapist = make_user(Role.THERAPIST)
+    client_id = make_client()
+    visit_id = completed_visit(therapist, client_id=client_id, service="Sinus relief facial")
+    signed_note(app, therapist, visit_id)
+    sign_in(client, make_user(Role.RECEPTION))
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert "Sinus relief facial" in page
+    assert "masseter" not in page and "Signed" not in page and "No note" not in page
+    assert 'href="/visits/new?client_id=' in page
+
+
+def test_invoices_are_listed_with_their_balance_and_a_way_to_start_one(
+    client, make_user, make_client, make_invoice  # noqa: F811
+):
+    client_id = make_client()
+    made = make_invoice(client_id=client_id, issue=True, payments=["50.00"])
+    sign_in(client, make_user(Role.RECEPTION))
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert made.number in page
+    assert "59.25" in page  # 95.00 + 15 % tax = 109.25, less 50.00 paid
+    assert f'href="/invoices/new?client_id={client_id}"' in page
+
+
+def test_a_therapist_sees_only_the_invoices_of_their_own_visits(
+    client, make_user, make_client, make_invoice  # noqa: F811
+):
+    mine, theirs = make_user(Role.THERAPIST), make_user(Role.THERAPIST)
+    client_id = make_client()
+    own = make_invoice(client_id=client_id, therapist=mine, issue=True)
+    other = make_invoice(client_id=client_id, therapist=theirs, issue=True)
+    sign_in(client, mine)
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert own.number in page and other.number not in page
+    assert "New invoice" not in page
+
+
+def test_the_client_page_costs_the_same_queries_for_two_visits_or_twelve(
+    app, client, make_user, make_client, make_visit  # noqa: F811
+):
+    therapist = make_user(Role.THERAPIST)
+    sign_in(client, therapist)
+
+    def queries_for(visits: int, from_day: int) -> int:
+        client_id = make_client()
+        for n in range(visits):
+            make_visit(therapist, client_id=client_id, day=TODAY + timedelta(days=from_day + n),
+                       at=time(9))
+        statements = []
+
+        def count(*args):
+            statements.append(args[2])
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                assert client.get(f"/clients/{client_id}").status_code == 200
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    assert queries_for(2, from_day=30) == queries_for(12, from_day=40)
