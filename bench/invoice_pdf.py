@@ -10,9 +10,7 @@ invoice with a logo, five lines and two payments. Nothing touches a database.
 
 import argparse
 import io
-import statistics
 import sys
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +19,8 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image as PILImage
-from weasyprint import HTML
 
+from bench.timing import compare
 from clinic import create_app
 from clinic.admin.models import ClinicSettings
 from clinic.invoices.documents import invoice_document, logo_image
@@ -31,7 +29,7 @@ from clinic.invoices.money import line_amounts
 from clinic.pdf import render
 
 
-def _settings() -> ClinicSettings:
+def settings_with_logo() -> ClinicSettings:
     logo = io.BytesIO()
     PILImage.new("RGB", (300, 100), (31, 95, 87)).save(logo, "PNG")
     return ClinicSettings(
@@ -74,22 +72,12 @@ def _invoice():
     )
 
 
-def _time(function, runs: int) -> list[float]:
-    function()  # warm-up: fonts, stylesheet, templates
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - start) * 1000)
-    return timings
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     runs = parser.parse_args().runs
     app = create_app({"SECRET_KEY": "bench-" * 8, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    settings, invoice = _settings(), _invoice()
+    settings, invoice = settings_with_logo(), _invoice()
     with app.test_request_context():
         doc = invoice_document(invoice, settings, client_name="", client_address="",
                                therapist_name="", therapist_registration="")
@@ -100,20 +88,7 @@ def main() -> None:
                                  page_size="Letter", images=logo_image(settings),
                                  pdf_variant="pdf/a-3b")
 
-        def floor():
-            return HTML(string="<p>Hello</p>").write_pdf()
-
-        results = {"WeasyPrint one-line floor": _time(floor, runs),
-                   "invoice PDF (pipeline)": _time(invoice_pdf, runs)}
-        size = len(invoice_pdf())
-    print(f"{runs} runs each, milliseconds (median, p90, min); invoice PDF is {size} bytes")
-    for name, timings in results.items():
-        ordered = sorted(timings)
-        p90 = ordered[int(len(ordered) * 0.9) - 1]
-        print(f"  {name:<28} {statistics.median(ordered):7.1f} {p90:7.1f} {ordered[0]:7.1f}")
-    ratio = statistics.median(results["invoice PDF (pipeline)"]) / statistics.median(
-        results["WeasyPrint one-line floor"])
-    print(f"  invoice / floor: {ratio:.1f}x")
+        compare("invoice PDF", invoice_pdf, runs)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from clinic.admin import services as admin_services
+from clinic.aftercare import demo as aftercare_demo
 from clinic.aftercare import services as aftercare_services
 from clinic.auth.models import Role, User
 from clinic.clients import services as client_services
@@ -59,6 +60,7 @@ def seed() -> bool:
     _seed_aftercare()
     visits_demo.seed_week(date.today(), desk=staff[3])
     invoices_demo.seed(desk=staff[3], today=date.today())
+    aftercare_demo.seed_handouts(date.today())
     return True
 
 

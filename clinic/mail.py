@@ -2,6 +2,8 @@
 
 import smtplib
 import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
@@ -15,7 +17,14 @@ def is_configured() -> bool:
     return bool(current_app.config["MAIL_SERVER"] and current_app.config["MAIL_SENDER"])
 
 
-def send(to: str, subject: str, body: str) -> None:
+@dataclass(frozen=True)
+class Attachment:
+    file_name: str
+    data: bytes
+    mime: str  # e.g. "application/pdf"
+
+
+def send(to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()) -> None:
     config = current_app.config
     if not is_configured():
         raise MailError("email is not set up (MAIL_SERVER and MAIL_SENDER)")
@@ -24,6 +33,10 @@ def send(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    for attachment in attachments:
+        maintype, subtype = attachment.mime.split("/", 1)
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
+                               filename=attachment.file_name)
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
             if config["MAIL_STARTTLS"]:

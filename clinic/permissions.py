@@ -41,6 +41,10 @@ RULES: dict[str, frozenset[Role]] = {
     # The home-care technique library: therapists consult it, the admin keeps it.
     "techniques.read": frozenset({Role.ADMIN, Role.THERAPIST}),
     "techniques.manage": frozenset({Role.ADMIN}),
+    # Handouts: built by the visit's therapist or the admin (checked in aftercare.handouts);
+    # anyone on staff may print, email again or make a download link for one that exists.
+    "handouts.build": frozenset({Role.ADMIN, Role.THERAPIST}),
+    "handouts.deliver": ALL_STAFF,
 }
 
 PUBLIC = "public"

@@ -11,6 +11,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clinic.aftercare.handouts import NOTE_LIMIT, Draft, arrange
 from clinic.aftercare.models import Area, Technique
 from clinic.aftercare.services import HOME_CARE_CONDITIONS, TechniqueDetails, illustrations
 
@@ -87,3 +88,23 @@ def technique_form(technique: Technique | None = None, *, saved: bool = False) -
     form.illustration.choices = [SelectChoice("", "No drawing")] + [
         SelectChoice(name, name) for name in illustrations()]
     return form
+
+
+class HandoutForm(FlaskForm):
+    """The handout builder. Its buttons (move up or down, preview, generate) are read by the
+    route; the order of the chosen techniques travels in a hidden field, so no script is needed."""
+
+    technique = CheckboxesField("Techniques", coerce=int)
+    order = HiddenField()
+    personal_note = TextAreaField(
+        "A personal note for the client",
+        validators=[Length(max=NOTE_LIMIT, message=f"Keep the note to {NOTE_LIMIT:,} "
+                                                    "characters.")],
+        description="Printed near the top of the handout. Write to the client, in plain words: "
+                    "no clinical notes.",
+    )
+
+    def draft(self, move: str = "") -> Draft:
+        order = [int(part) for part in (self.order.data or "").split() if part.isdigit()]
+        return Draft(arrange(order, self.technique.data or [], move), self.personal_note.data or "")
+

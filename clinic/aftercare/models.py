@@ -1,11 +1,13 @@
-"""The home-care technique library that handouts are built from."""
+"""The home-care technique library, and the handouts built from it for one visit."""
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clinic.auth.models import User
+from clinic.clients.models import Client, Delivery
 from clinic.extensions import db
 from clinic.types import UTCDateTime, utcnow
 
@@ -82,3 +84,102 @@ class Technique(db.Model):
     @property
     def area_labels(self) -> list[str]:
         return [area.label for area in Area if area in self.area_set]
+
+
+class Handout(db.Model):
+    """The sheet handed to a client after a visit: what it was built from, and the PDF itself.
+
+    Never changed once made: the stored bytes are what the client got, whatever the library
+    says later. A different sheet is a new handout.
+    """
+
+    __tablename__ = "handout"
+    __table_args__ = (
+        Index("ix_handout_visit_id", "visit_id"),
+        Index("ix_handout_client_id_created_at", "client_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    built_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    personal_note: Mapped[str] = mapped_column(Text, default="")
+    # The chosen techniques in the order printed, each copied whole from the library.
+    techniques: Mapped[list[dict]] = mapped_column(JSON)
+    # What the client's precautions change about home care, as printed.
+    advice: Mapped[list[str]] = mapped_column(JSON)
+    page_size: Mapped[str] = mapped_column(String(6))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    therapist: Mapped[User] = relationship(foreign_keys=[therapist_id])
+    deliveries: Mapped[list["HandoutDelivery"]] = relationship(
+        lazy="selectin", order_by="HandoutDelivery.id"
+    )
+
+    @property
+    def technique_titles(self) -> list[str]:
+        return [technique["title"] for technique in self.techniques]
+
+    @property
+    def delivered(self) -> bool:
+        return any(delivery.ok for delivery in self.deliveries)
+
+    @property
+    def last_email(self) -> "HandoutDelivery | None":
+        emails = [d for d in self.deliveries if d.method == Delivery.EMAIL.value]
+        return emails[-1] if emails else None
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class HandoutLink(db.Model):
+    """A download link for one handout. Only a keyed hash of its token is stored."""
+
+    __tablename__ = "handout_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handout_id: Mapped[int] = mapped_column(ForeignKey("handout.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class HandoutDelivery(db.Model):
+    """One attempt to put a handout in the client's hands: emailed, a link made, or printed."""
+
+    __tablename__ = "handout_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handout_id: Mapped[int] = mapped_column(ForeignKey("handout.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    # The email address, or "" for a link or a print.
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("handout_link.id"))
+    status: Mapped[str] = mapped_column(String(10))
+    # Why it failed, as the mail server said it: for the retry.
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+
+    by: Mapped[User] = relationship(lazy="joined")
+    link: Mapped[HandoutLink | None] = relationship(lazy="joined")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == DeliveryStatus.DELIVERED.value
+
+    @property
+    def method_label(self) -> str:
+        return {"email": "Emailed", "link": "Download link made", "print": "Printed"}[self.method]

@@ -17,24 +17,7 @@ from clinic.invoices import services
 from clinic.invoices.models import CreditNote, Invoice, InvoiceStatus
 from clinic.invoices.money import LineAmounts, totals
 from clinic.pdf import render
-from clinic.pdf.render import Image
-
-
-def clinic_letterhead(settings: ClinicSettings) -> dict:
-    return {
-        "name": settings.name,
-        "address_lines": settings.address.splitlines(),
-        "phone": settings.phone,
-        "email": settings.email,
-        "tax_id": settings.tax_id,
-        "has_logo": bool(settings.logo_mime),
-    }
-
-
-def logo_image(settings: ClinicSettings) -> dict[str, Image]:
-    if not settings.logo_mime:
-        return {}
-    return {"logo": Image(settings.logo, settings.logo_mime)}
+from clinic.pdf.documents import clinic_letterhead, logo_image
 
 
 def _credit_note(note: CreditNote | None) -> dict | None:

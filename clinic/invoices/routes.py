@@ -17,6 +17,7 @@ from clinic.invoices.forms import (
     VoidForm,
 )
 from clinic.invoices.services import STATUS_FILTERS
+from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
 from clinic.validation import ValidationError, apply_to_form
 
@@ -32,14 +33,6 @@ def _date_arg(name: str, default: date) -> date:
 
 def _message(error: ValidationError) -> str:
     return error.errors.get("", next(iter(error.errors.values())))
-
-
-def _pdf_response(data: bytes, file_name: str):
-    return data, 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="{file_name}"',
-        "Cache-Control": "no-store",
-    }
 
 
 # ---- the service catalogue ----
@@ -301,7 +294,7 @@ def void(invoice_id: int):
 @requires("invoices.read")
 def pdf(invoice_id: int):
     invoice = services.get_invoice(invoice_id, current_user)
-    return _pdf_response(*documents.invoice_pdf(invoice))
+    return pdf_response(*documents.invoice_pdf(invoice))
 
 
 # ---- reports ----
@@ -320,7 +313,7 @@ def day_report():
 @requires("reports.day")
 def day_report_pdf():
     report = _day_report()
-    return _pdf_response(documents.day_report_pdf(report),
+    return pdf_response(documents.day_report_pdf(report),
                          f"close-out-{report.day.isoformat()}.pdf")
 
 
