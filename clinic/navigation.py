@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -46,7 +46,8 @@ def _clinic_name() -> str:
 
 
 def _layout_context() -> dict:
-    if request.endpoint == "static":
+    # Templates rendered outside a request (demo seed, PDFs from the command line) have no menu.
+    if not has_request_context() or request.endpoint == "static":
         return {}
     items = [item for item in MENU if can(current_user, item.permission)]
     return {

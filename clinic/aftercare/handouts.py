@@ -250,6 +250,14 @@ def for_visit(visit: Visit, user: User) -> VisitHandouts:
     return VisitHandouts(can_build(visit, user), handouts, previous)
 
 
+def for_client(client_id: int) -> list[Handout]:
+    """Every handout the client was given, newest first (deliveries come in one more query)."""
+    return list(db.session.scalars(
+        select(Handout).where(Handout.client_id == client_id)
+        .order_by(Handout.created_at.desc(), Handout.id.desc())
+    ))
+
+
 # ---- delivery ----
 
 AUDIT_ACTIONS = {Delivery.EMAIL: "handout.emailed", Delivery.LINK: "handout_link.created",

@@ -14,6 +14,7 @@ from clinic.clients import services as client_services
 from clinic.clients.models import Delivery
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import public, requires
+from clinic.records import StaleEdit
 from clinic.validation import ValidationError, apply_to_form
 from clinic.visits import services as visit_services
 
@@ -71,7 +72,7 @@ def technique_edit(technique_id: int):
     if form.validate_on_submit():
         try:
             services.update_technique(technique, form.details(), form.version.data)
-        except services.StaleEdit as error:
+        except StaleEdit as error:
             form = technique_form(services.get_technique(technique_id), saved=True)
             form.form_errors.append(error.errors[""])
         except ValidationError as error:

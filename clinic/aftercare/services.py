@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.aftercare.library import STANDARD_TECHNIQUES
 from clinic.aftercare.models import Area, Technique
@@ -15,6 +14,7 @@ from clinic.aftercare.selection import NOT_FOR_HOME_CARE
 from clinic.audit import services as audit
 from clinic.clients.models import CONDITIONS
 from clinic.extensions import db
+from clinic.records import apply_changes, check_version, commit_or_stale
 from clinic.types import utcnow
 from clinic.validation import ValidationError
 
@@ -142,28 +142,15 @@ def create_technique(details: TechniqueDetails) -> Technique:
     return technique
 
 
-class StaleEdit(ValidationError):
-    def __init__(self):
-        super().__init__({"": "Someone else saved this technique while you were editing. "
-                              "Their version is shown below; make your change again."})
-
-
 def update_technique(technique: Technique, details: TechniqueDetails,
                      seen_version: int | None) -> None:
     values = _check(details, technique)
-    if seen_version is not None and seen_version != technique.version:
-        raise StaleEdit
-    changed = sorted(key for key, value in values.items() if getattr(technique, key) != value)
+    check_version(technique, seen_version, "technique")
+    changed = apply_changes(technique, values)
     if not changed:
         return
-    for key in changed:
-        setattr(technique, key, values[key])
     audit.record("technique.updated", "technique", technique.id, detail={"changed": changed})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit from None
+    commit_or_stale("technique")
 
 
 def set_retired(technique: Technique, retired: bool) -> None:

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from clinic import mail
 from clinic.admin.forms import ConfirmForm
+from clinic.aftercare import handouts
 from clinic.clients import bp, services
 from clinic.clients.forms import (
     BirthDateForm,
@@ -103,6 +104,7 @@ def show(client_id: int):
         "changes": [],
         "visits": visit_services.client_history(client, can(current_user, "notes.read")),
         "invoices": invoice_services.client_invoices(client.id, current_user),
+        "handouts": handouts.for_client(client.id),
     }
     if current and context["health_visible"]:
         if len(history) > 1:

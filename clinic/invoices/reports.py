@@ -1,7 +1,6 @@
 """The day's close-out, revenue by therapist and service, and outstanding balances."""
 
-import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -100,38 +99,28 @@ def day_report(day: date) -> DayReport:
     )
 
 
-def _spreadsheet_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula, whatever a client's name holds."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def day_report_csv(report: DayReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Day close-out", report.day.isoformat()])
-    writer.writerow([])
-    writer.writerow(["Payment method", "Payments", "Received", "Refunded", "Net"])
+def day_report_rows(report: DayReport) -> Iterator[list]:
+    """The close-out as spreadsheet rows, section after section."""
+    yield ["Day close-out", report.day.isoformat()]
+    yield []
+    yield ["Payment method", "Payments", "Received", "Refunded", "Net"]
     for m in report.methods:
-        writer.writerow([m.label, m.count, m.received, m.refunded, m.net])
-    writer.writerow(["Total", "", report.totals["received"], report.totals["refunded"],
-                     report.totals["net"]])
-    writer.writerow([])
-    writer.writerow(["Invoices issued", "Client", "Tax", "Total", "Status"])
+        yield [m.label, m.count, m.received, m.refunded, m.net]
+    yield ["Total", "", report.totals["received"], report.totals["refunded"],
+           report.totals["net"]]
+    yield []
+    yield ["Invoices issued", "Client", "Tax", "Total", "Status"]
     for row in report.issued:
-        writer.writerow([row["number"], _spreadsheet_safe(row["client"]), row["tax_total"],
-                         row["total"], row["status"]])
-    writer.writerow([])
-    writer.writerow(["Credit notes", "Invoice", "Reason", "Total"])
+        yield [row["number"], row["client"], row["tax_total"], row["total"], row["status"]]
+    yield []
+    yield ["Credit notes", "Invoice", "Reason", "Total"]
     for row in report.voids:
-        writer.writerow([row["number"], row["invoice_number"], _spreadsheet_safe(row["reason"]),
-                         row["total"]])
-    writer.writerow([])
-    writer.writerow(["Outstanding", "Client", "Issued", "Total", "Paid", "Balance"])
+        yield [row["number"], row["invoice_number"], row["reason"], row["total"]]
+    yield []
+    yield ["Outstanding", "Client", "Issued", "Total", "Paid", "Balance"]
     for row in report.outstanding:
-        writer.writerow([row.number, _spreadsheet_safe(row.client_name),
-                         row.issued_on.isoformat(), row.total, row.paid, row.balance])
-    return out.getvalue()
+        yield [row.number, row.client_name, row.issued_on.isoformat(), row.total, row.paid,
+               row.balance]
 
 
 # ---- revenue ----

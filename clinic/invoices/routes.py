@@ -19,6 +19,7 @@ from clinic.invoices.forms import (
 from clinic.invoices.services import STATUS_FILTERS
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
+from clinic.spreadsheets import csv_response
 from clinic.validation import ValidationError, apply_to_form
 
 PER_PAGE = 25
@@ -321,10 +322,8 @@ def day_report_pdf():
 @requires("reports.day")
 def day_report_csv():
     report = _day_report()
-    return reports.day_report_csv(report), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="close-out-{report.day.isoformat()}.csv"',
-    }
+    return csv_response(f"close-out-{report.day.isoformat()}.csv",
+                        reports.day_report_rows(report))
 
 
 @bp.get("/reports/revenue")

@@ -262,6 +262,15 @@ def draft_from_visit(visit_id: int, actor_id: int) -> tuple[Invoice, bool]:
                         visit_id=visit.id), False
 
 
+def visit_invoice(visit_id: int, user) -> Invoice | None:
+    """The visit's invoice (the newest that is not void) if this user may read it."""
+    invoice = db.session.scalar(
+        select(Invoice).where(Invoice.visit_id == visit_id, Invoice.status != InvoiceStatus.VOID)
+        .order_by(Invoice.id.desc()).limit(1)
+    )
+    return invoice if invoice is not None and can_read(user, invoice) else None
+
+
 def update_draft(invoice: Invoice, details: DraftDetails, today: date | None = None) -> None:
     _require_draft(invoice)
     values = _check_draft(details, today or date.today())

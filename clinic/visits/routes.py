@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from clinic.clients import services as client_services
 from clinic.clients.precautions import precautions
+from clinic.invoices import services as invoice_services
 from clinic.permissions import can, requires
 from clinic.security import is_safe_next
 from clinic.validation import ValidationError, apply_to_form
@@ -120,6 +121,7 @@ def show(visit_id: int):
         addendum_form=AddendumForm(), soap_fields=SOAP_FIELDS,
         can_manage=services.can_manage(visit, current_user),
         is_author=visit.therapist_id == current_user.id,
+        invoice=invoice_services.visit_invoice(visit.id, current_user),
     )
 
 

@@ -244,3 +244,14 @@ def test_the_next_visit_shows_the_last_handout_s_techniques(app, client, session
     page = page_text(client.get(f"/visits/{later.visit_id}"))
     assert re.search(r"Last handout \(\d+ \w+ \d{4}\): Jaw release for clenching and "
                      r"grinding\. Ask how the home care went\.", page)
+
+
+def test_the_client_page_lists_the_handouts_given(app, client, session_visit):
+    made = session_visit()
+    sign_in(client, made.therapist)
+    generate(client, made.visit_id, [made.techniques["jaw-release"]])
+    page = client.get(f"/clients/{made.client_id}").get_data(as_text=True)
+    (handout,) = handouts(app)
+    section = page[page.index('id="handouts-heading"'):]
+    assert f'href="/handouts/{handout.id}"' in section
+    assert "Jaw release" in section and "Not delivered" in section

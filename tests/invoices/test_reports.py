@@ -56,9 +56,10 @@ def test_the_close_out_as_csv_and_pdf(client, signed_in, make_invoice, make_user
     _paid, part, voided = _day_of_business(make_invoice, make_user, make_client)
     _void_and_refund(client, voided.id)
     response = client.get(f"/reports/day.csv?date={DAY}")
-    assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="close-out-{DAY}.csv"')
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data(as_text=True)
+    response.close()
+    assert response.headers["Content-Disposition"] == f"attachment; filename=close-out-{DAY}.csv"
+    rows = list(csv.reader(io.StringIO(body)))
     assert ["Cash", "1", "109.25", "0.00", "109.25"] in rows
     assert ["Card", "3", "80.00", "30.00", "50.00"] in rows
     assert ["Total", "", "189.25", "30.00", "159.25"] in rows
