@@ -76,4 +76,6 @@ class DisableTwoFactorForm(FlaskForm):
         validators=[DataRequired(message="Enter your current password.")],
         render_kw={"autocomplete": "current-password"},
     )
-    code = _code_field("Code", "The 6-digit code your authenticator app shows now.")
+    code = _code_field(
+        "Code", "The 6-digit code your authenticator app shows now, or a recovery code."
+    )
