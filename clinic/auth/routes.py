@@ -120,7 +120,7 @@ def change_password():
     return render_template("auth/password.html", form=form)
 
 
-def _two_factor_page(enrol_form=None, disable_form=None, status=200):
+def _two_factor_page(enrol_form=None, disable_form=None):
     user = current_user._get_current_object()
     state = two_factor.status(user)
     enrolment = None
@@ -134,7 +134,7 @@ def _two_factor_page(enrol_form=None, disable_form=None, status=200):
     return render_template(
         "auth/two_factor.html", state=state, enrolment=enrolment, enrol_form=enrol_form,
         disable_form=disable_form or DisableTwoFactorForm(),
-    ), status
+    )
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
