@@ -2,6 +2,7 @@
 recovery codes, the clinic's requirement, the admin's reset, and the audit trail."""
 
 import re
+import threading
 import time
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import RecoveryCode, Role, User
 from clinic.extensions import db
-from tests.conftest import post_form, sign_in
+from tests.conftest import csrf_token, post_form, sign_in
 
 SECRET_ON_PAGE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 ENROLMENT_TOKEN = re.compile(r'name="enrolment" type="hidden" value="([^"]+)"')
@@ -93,6 +94,30 @@ def test_a_code_works_only_once(client, enrolled):
     assert response.status_code == 200
     assert "has been used already" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
+
+
+def test_one_code_sent_twice_at_the_same_moment_signs_in_once(app, enrolled):
+    member, secret, _ = enrolled
+    code = next_code(secret)
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        sign_in(browser, member)
+    start = threading.Barrier(len(browsers))
+    answers = []
+
+    def send(browser, token):
+        start.wait()
+        answers.append(browser.post("/login/verify", data={"csrf_token": token, "code": code}))
+
+    threads = [threading.Thread(target=send, args=(browser, csrf_token(browser)))
+               for browser in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200, 302]
+    assert audit_actions(app, "two_factor.") == ["two_factor.enrolled", "two_factor.verified",
+                                                 "two_factor.failed"]
 
 
 def test_the_code_used_to_enrol_cannot_sign_in(client, enrolled):
