@@ -64,9 +64,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from clinic import errors, formatting, navigation, permissions, security
+    from clinic.auth import two_factor
 
     security.init_app(app)
     app.before_request(permissions.enforce)
+    app.before_request(two_factor.require_enrolment)
     errors.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)

@@ -90,6 +90,8 @@ BASE = {
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "LOGO_MAX_BYTES": 1024 * 1024,
+    # Between a right password and the authenticator's code: long enough to find the phone.
+    "SECOND_FACTOR_WAIT": timedelta(minutes=5),
     # argon2id cost: RFC 9106's second recommended option (64 MiB, 3 passes).
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 64 * 1024,

@@ -33,6 +33,7 @@ MENU = [
     NavItem("Clinic settings", "admin.settings", "settings.manage"),
     NavItem("Audit log", "admin.audit_log", "audit.read"),
     NavItem("Password", "auth.change_password", "account"),
+    NavItem("Two-factor", "auth.two_factor", "account"),
 ]
 
 

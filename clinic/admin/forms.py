@@ -129,6 +129,11 @@ class SettingsForm(FlaskForm):
         render_kw={"accept": "image/png,image/jpeg"},
     )
     remove_logo = BooleanField("Remove the current logo")
+    require_two_factor = BooleanField(
+        "Require two-factor sign-in for all staff",
+        description="Staff without an authenticator app are asked to set one up before "
+        "they can use anything else, you included.",
+    )
 
     def values(self) -> dict:
         """The settings columns, as the service takes them."""
@@ -142,6 +147,7 @@ class SettingsForm(FlaskForm):
             "default_tax_rate": self.default_tax_rate.data,
             "invoice_prefix": self.invoice_prefix.data,
             "page_size": self.page_size.data,
+            "require_two_factor": self.require_two_factor.data,
         }
 
 

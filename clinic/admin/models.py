@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import LargeBinary, String, Text
+from sqlalchemy import Boolean, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from clinic.extensions import db
@@ -24,6 +24,7 @@ DEFAULTS = {
     "default_tax_rate": Decimal("0"),
     "invoice_prefix": "INV",
     "page_size": PageSize.A4.value,
+    "require_two_factor": False,
 }
 
 
@@ -43,6 +44,8 @@ class ClinicSettings(db.Model):
     default_tax_rate: Mapped[Decimal] = mapped_column(ScaledDecimal(3))
     invoice_prefix: Mapped[str] = mapped_column(String(10))
     page_size: Mapped[str] = mapped_column(String(6))
+    # Every member of staff must enrol an authenticator before using the app.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean)
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_mime: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -12,6 +12,7 @@ from clinic.admin.forms import (
     SettingsForm,
 )
 from clinic.audit import services as audit
+from clinic.auth import two_factor
 from clinic.auth.models import User
 from clinic.extensions import db
 from clinic.permissions import requires
@@ -92,6 +93,21 @@ def _set_active(user_id: int, active: bool):
             state = "can sign in again" if active else "is deactivated and signed out everywhere"
             flash(f"{user.name} {state}.")
     return redirect(url_for("admin.staff_list"))
+
+
+@bp.post("/staff/<int:user_id>/two-factor/reset")
+@requires("staff.manage")
+def staff_reset_two_factor(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            two_factor.reset(user)
+        except ValidationError as error:
+            flash(error.errors[""], "error")
+        else:
+            flash(f"{user.name}'s authenticator is removed. They can sign in with their "
+                  "password and set up a new one.")
+    return redirect(url_for("admin.staff_edit", user_id=user.id))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

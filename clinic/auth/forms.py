@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from clinic.auth.passwords import MAX_LENGTH, MIN_LENGTH, POLICY_TEXT
@@ -45,4 +45,37 @@ class PasswordChangeForm(FlaskForm):
         "Repeat the new password",
         validators=[EqualTo("new_password", message="The two new passwords differ.")],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _code_field(label: str, description: str) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired(message="Enter the code."), Length(max=40)],
+        description=description,
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false",
+                   "autocapitalize": "off"},
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    code = _code_field(
+        "Code",
+        "The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+    )
+
+
+class EnrolForm(FlaskForm):
+    enrolment = HiddenField()
+    code = _code_field("Code from the app", "The 6-digit code the app shows for this clinic.")
+
+
+class DisableTwoFactorForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(message="Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = _code_field(
+        "Code", "The 6-digit code your authenticator app shows now, or a recovery code."
     )

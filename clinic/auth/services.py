@@ -1,4 +1,4 @@
-"""Signing in and out, staff sessions, and the login throttle."""
+"""Signing in and out, staff sessions, and the sign-in throttle."""
 
 import hashlib
 import secrets
@@ -29,16 +29,23 @@ def normalise_email(email: str) -> str:
 
 @dataclass(frozen=True)
 class SignIn:
-    """What came of a sign-in attempt: a user and session token, or a message for the form."""
+    """What came of a sign-in attempt: a user and session token, a user whose second factor is
+    still to be checked, or a message for the form."""
 
     user: User | None = None
     token: str | None = None
     error: str | None = None
     throttled: bool = False
+    second_factor: bool = False
 
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Wrong passwords and wrong second-factor codes draw on the same allowance: a guesser gains
+# nothing by switching from one to the other.
+FAILED_SIGN_IN = ("login.failed", "two_factor.failed")
 
 
 def _is_throttled(email: str, ip: str | None) -> bool:
@@ -49,7 +56,7 @@ def _is_throttled(email: str, ip: str | None) -> bool:
             func.count().filter(AuditEvent.object_id == email),
             func.count().filter(AuditEvent.ip == ip),
         ).where(
-            AuditEvent.action == "login.failed",
+            AuditEvent.action.in_(FAILED_SIGN_IN),
             AuditEvent.occurred_at >= since,
             or_(AuditEvent.object_id == email, AuditEvent.ip == ip),
         )
@@ -60,7 +67,19 @@ def _is_throttled(email: str, ip: str | None) -> bool:
     )
 
 
-def _start_session(user: User, ip: str | None) -> str:
+def refusal_if_throttled(email: str, ip: str | None) -> SignIn | None:
+    """The refusal to give when this account or address has failed too often lately, else None."""
+    if not _is_throttled(email, ip):
+        return None
+    audit.record("login.throttled", "login", email)
+    db.session.commit()
+    return SignIn(
+        error="Too many failed sign-in attempts. Wait a few minutes and try again.",
+        throttled=True,
+    )
+
+
+def start_session(user: User, ip: str | None) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(
         StaffSession(
@@ -75,13 +94,8 @@ def _start_session(user: User, ip: str | None) -> str:
 
 def sign_in(email: str, password: str, ip: str | None) -> SignIn:
     email = normalise_email(email)
-    if _is_throttled(email, ip):
-        audit.record("login.throttled", "login", email)
-        db.session.commit()
-        return SignIn(
-            error="Too many failed sign-in attempts. Wait a few minutes and try again.",
-            throttled=True,
-        )
+    if refusal := refusal_if_throttled(email, ip):
+        return refusal
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         spend_verification_time(password)
@@ -92,8 +106,18 @@ def sign_in(email: str, password: str, ip: str | None) -> SignIn:
         return _failed(email, "account deactivated", user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    token = _start_session(user, ip)
-    audit.record("login.succeeded", "login", email, actor_id=user.id)
+    if user.two_factor_enabled:
+        # Not signed in yet: the authenticator's code comes next (see auth.two_factor).
+        audit.record("login.password_accepted", "login", email, actor_id=user.id)
+        db.session.commit()
+        return SignIn(user=user, second_factor=True)
+    return succeeded(user, ip)
+
+
+def succeeded(user: User, ip: str | None) -> SignIn:
+    """Start the session of a user who has proved who they are, and say so in the log."""
+    token = start_session(user, ip)
+    audit.record("login.succeeded", "login", user.email, actor_id=user.id)
     db.session.commit()
     return SignIn(user=user, token=token)
 
@@ -152,7 +176,7 @@ def change_own_password(user: User, current: str, new: str, ip: str | None) -> s
         raise ValidationError({"new_password": problem})
     user.password_hash = hash_password(new)
     revoke_sessions(user)
-    token = _start_session(user, ip)
+    token = start_session(user, ip)
     audit.record("password.changed", "staff_user", user.id)
     db.session.commit()
     return token
