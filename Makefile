@@ -33,6 +33,7 @@ run: $(VENV)/.app
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit --quiet --recursive clinic
 
 test: lint
 	$(VENV)/bin/pytest

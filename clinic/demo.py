@@ -28,7 +28,8 @@ CLINIC = {
     "page_size": "Letter",
 }
 
-THERAPIST_PASSWORD = "demo-therapist-pass"  # noqa: S105 (published demo login)
+# Published demo login, printed by `flask demo seed`.
+THERAPIST_PASSWORD = "demo-therapist-pass"  # noqa: S105  # nosec B105
 
 STAFF = [
     ("Avery Lindqvist", "admin@harbourview.example", Role.ADMIN, None, "demo-admin-pass"),

@@ -8,6 +8,8 @@ MIN_LENGTH = 10
 MAX_LENGTH = 1024
 
 POLICY_TEXT = f"At least {MIN_LENGTH} characters. Long passphrases are welcome."
+# A message, not a secret (the linters read "password" in the name).
+WRONG_CURRENT_PASSWORD = "That is not your current password."  # noqa: S105  # nosec B105
 
 
 def _hasher() -> PasswordHasher:

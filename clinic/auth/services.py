@@ -12,6 +12,7 @@ from clinic.audit import services as audit
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import StaffSession, User
 from clinic.auth.passwords import (
+    WRONG_CURRENT_PASSWORD,
     hash_password,
     needs_rehash,
     policy_error,
@@ -171,7 +172,7 @@ def revoke_sessions(user: User, now: datetime | None = None) -> None:
 def change_own_password(user: User, current: str, new: str, ip: str | None) -> str:
     """Set a new password, end every other session, and return the token of a fresh one."""
     if not verify_password(user.password_hash, current):
-        raise ValidationError({"current_password": "That is not your current password."})
+        raise ValidationError({"current_password": WRONG_CURRENT_PASSWORD})
     if problem := policy_error(new):
         raise ValidationError({"new_password": problem})
     user.password_hash = hash_password(new)

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, select, update
 from clinic.admin.services import get_settings
 from clinic.audit import services as audit
 from clinic.auth.models import RecoveryCode, User
-from clinic.auth.passwords import verify_password
+from clinic.auth.passwords import WRONG_CURRENT_PASSWORD, verify_password
 from clinic.auth.services import SignIn, refusal_if_throttled, succeeded
 from clinic.extensions import db
 from clinic.types import utcnow
@@ -246,7 +246,7 @@ def disable(user: User, password: str, code: str, ip: str | None) -> None:
         raise ValidationError({"": refusal.error})
     if not verify_password(user.password_hash, password):
         _failed(user, "wrong password when turning two-factor off")
-        raise ValidationError({"current_password": "That is not your current password."})
+        raise ValidationError({"current_password": WRONG_CURRENT_PASSWORD})
     if _second_factor(user, code) is None:
         _failed(user, "wrong code when turning two-factor off")
         raise ValidationError({"code": WRONG_CODE})

@@ -241,9 +241,10 @@ def test_the_next_visit_shows_the_last_handout_s_techniques(app, client, session
     sign_in(client, made.therapist)
     generate(client, made.visit_id, [made.techniques["jaw-release"]])
     later = session_visit(client_id=made.client_id, therapist=made.therapist)
-    page = page_text(client.get(f"/visits/{later.visit_id}"))
-    assert re.search(r"Last handout \(\d+ \w+ \d{4}\): Jaw release for clenching and "
-                     r"grinding\. Ask how the home care went\.", page)
+    for where in (f"/visits/{later.visit_id}", f"/visits/{later.visit_id}/note"):
+        page = page_text(client.get(where))
+        assert re.search(r"Last handout \(\d+ \w+ \d{4}\): Jaw release for clenching and "
+                         r"grinding\. Ask how the home care went\.", page), where
 
 
 def test_the_client_page_lists_the_handouts_given(app, client, session_visit):

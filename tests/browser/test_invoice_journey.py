@@ -8,7 +8,8 @@ from pypdf import PdfReader
 from clinic.auth.models import Role
 from tests.browser.conftest import assert_accessible, sign_in_through_the_form
 from tests.clients.conftest import make_client  # noqa: F401 (fixture)
-from tests.invoices.conftest import make_service  # noqa: F401 (fixture)
+from tests.invoices.conftest import completed_visit, make_service  # noqa: F401 (fixtures)
+from tests.visits.conftest import make_visit  # noqa: F401 (fixture)
 
 
 def test_reception_turns_a_client_into_a_paid_invoice_and_opens_the_pdf(
@@ -59,3 +60,33 @@ def test_reception_turns_a_client_into_a_paid_invoice_and_opens_the_pdf(
     assert response.headers["content-type"] == "application/pdf"
     text = " ".join(PdfReader(io.BytesIO(response.body())).pages[0].extract_text().split())
     assert number in text and "PAID" in text and "RMT-10482" in text and "115.00" in text
+
+
+def test_reception_invoices_a_completed_visit_from_its_page(
+    page, live_server, make_user, make_service, completed_visit  # noqa: F811
+):
+    desk = make_user(Role.RECEPTION)
+    maya = make_user(Role.THERAPIST, name="Maya Okafor", registration_number="RMT-10482")
+    make_service("Jaw and temples", "95.00", "15")
+    visit_id = completed_visit(maya, service="Jaw and temples")
+    sign_in_through_the_form(page, live_server, desk.email, desk.password)
+    page.goto(f"{live_server}/visits/{visit_id}")
+    page.get_by_role("button", name="Create the invoice").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Draft invoice started from the visit. Check it, then issue it."
+    )
+    expect(page.get_by_role("row", name="Total (CAD) 109.25")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Issue invoice").click()
+    page.get_by_label("Method").select_option(label="Cash")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_role("status")).to_contain_text("The invoice is paid in full.")
+    href = page.get_by_role("link", name="Print receipt (PDF)").get_attribute("href")
+    text = " ".join(
+        PdfReader(io.BytesIO(page.request.get(live_server + href).body())).pages[0]
+        .extract_text().split()
+    )
+    assert "Maya Okafor" in text and "RMT-10482" in text and "Jaw and temples" in text
+    page.goto(f"{live_server}/visits/{visit_id}")
+    expect(page.get_by_role("region", name="Invoice")).to_contain_text("Paid")
+    assert_accessible(page)
