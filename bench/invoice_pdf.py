@@ -84,10 +84,12 @@ def _time(function, runs: int) -> list[float]:
     return timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    runs = parser.parse_args().runs
+FLOOR = "WeasyPrint one-line floor"
+INVOICE = "invoice PDF (pipeline)"
+
+
+def measure(runs: int) -> tuple[dict[str, list[float]], int]:
+    """Milliseconds per render of the floor and of the invoice, and the invoice's size."""
     app = create_app({"SECRET_KEY": "bench-" * 8, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     settings, invoice = _settings(), _invoice()
     with app.test_request_context():
@@ -103,18 +105,22 @@ def main() -> None:
         def floor():
             return HTML(string="<p>Hello</p>").write_pdf()
 
-        results = {"WeasyPrint one-line floor": _time(floor, runs),
-                   "invoice PDF (pipeline)": _time(invoice_pdf, runs)}
-        size = len(invoice_pdf())
+        results = {FLOOR: _time(floor, runs), INVOICE: _time(invoice_pdf, runs)}
+        return results, len(invoice_pdf())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    runs = parser.parse_args().runs
+    results, size = measure(runs)
     print(f"{runs} runs each, milliseconds (median, p90, min); invoice PDF is {size} bytes")
     for name, timings in results.items():
         ordered = sorted(timings)
         p90 = ordered[int(len(ordered) * 0.9) - 1]
         print(f"  {name:<28} {statistics.median(ordered):7.1f} {p90:7.1f} {ordered[0]:7.1f}")
-    ratio = statistics.median(results["invoice PDF (pipeline)"]) / statistics.median(
-        results["WeasyPrint one-line floor"])
+    ratio = statistics.median(results[INVOICE]) / statistics.median(results[FLOOR])
     print(f"  invoice / floor: {ratio:.1f}x")
-
 
 if __name__ == "__main__":
     main()
