@@ -57,6 +57,8 @@ class Size:
     visits: int
     invoices: int
     therapists: int
+    # Bookings run this many days past today; the rest of the visits go back from there.
+    days_ahead: int = 14
 
 
 DEFAULT = Size(clients=20_000, visits=100_000, invoices=60_000, therapists=16)
@@ -138,7 +140,7 @@ def _visit_times(size: Size, today: date, therapist_ids: list[int]):
     """Visits day by day, back from today, on the hour, no therapist booked twice at once."""
     per_day = max(len(therapist_ids) * 7, 1)
     slots = [(therapist, hour) for hour in range(9, 17) for therapist in therapist_ids]
-    count, day = 0, today + timedelta(days=14)
+    count, day = 0, today + timedelta(days=size.days_ahead)
     while count < size.visits:
         for therapist, hour in slots[:per_day]:
             if count == size.visits:
