@@ -100,8 +100,9 @@ def _staff(connection: Connection, admin_email: str, admin_hash: str, size: Size
     return [row["id"] for row in rows[1:]]
 
 
-def _clients(rng: random.Random, size: Size, now: datetime):
-    for n in range(1, size.clients + 1):
+def clients(rng: random.Random, count: int, now: datetime):
+    """`count` clients with ids from 1, names drawn from a few common ones (searches match)."""
+    for n in range(1, count + 1):
         first = rng.choice(FIRST)
         last = f"{rng.choice(LAST)}{'' if n % 3 else rng.randint(1, 999)}"
         phone = f"+1 902 555 {n % 10000:04d}"
@@ -161,7 +162,7 @@ def seed(connection: Connection, size: Size, admin_email: str, admin_hash: str) 
     _insert(connection, ConsentText.__table__,
             [{"id": 1, "version": 1, "body": "I consent to treatment.", "created_at": now,
               "created_by_id": 1}])
-    _insert(connection, Client.__table__, _clients(rng, size, now))
+    _insert(connection, Client.__table__, clients(rng, size.clients, now))
     _intakes(connection, rng, size, now)
 
     visits, notes, past = [], [], []
