@@ -85,9 +85,19 @@ def _is_seeded(url: str) -> bool:
         engine.dispose()
 
 
+def _analyze(url: str) -> None:
+    """Give PostgreSQL's planner the statistics autovacuum would have gathered by now."""
+    engine = create_engine(normalise_database_url(url))
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
 def prepare(url: str, size, reuse: bool) -> None:
     if reuse and _is_seeded(url):
         log("reusing the seeded database")
+        _analyze(url)
         return
     engine = create_engine(normalise_database_url(url))
     existing = MetaData()
@@ -107,6 +117,7 @@ def prepare(url: str, size, reuse: bool) -> None:
         with db.engine.begin() as connection:
             seed(connection, size, ADMIN_EMAIL, admin_hash)
         db.engine.dispose()
+    _analyze(url)
     log(f"seeded {size.clients:,} clients, {size.visits:,} visits, {size.invoices:,} invoices "
         f"in {time.monotonic() - started:.0f} s")
 
@@ -252,8 +263,9 @@ def with_threads(url: str, cookie: str, seconds: float) -> Load:
     return Load(len(ordered) / seconds, ordered[int(len(ordered) * 0.99) - 1], errors[0])
 
 
-def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float) -> dict:
-    generator = with_wrk if shutil.which("wrk") else with_threads
+def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float,
+                  use_wrk: bool) -> dict:
+    generator = with_wrk if use_wrk else with_threads
     log(f"load generator: {'wrk' if generator is with_wrk else 'Python threads'}, "
         f"{CONNECTIONS} connections, {seconds:g} s a page")
     for path in pages.values():
@@ -313,6 +325,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, help="seconds of load per page")
     parser.add_argument("--pdf-runs", type=int)
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument("--python-client", action="store_true",
+                        help="load the pages with the Python client even when wrk is installed")
     args = parser.parse_args()
     size = SMALL if args.small else DEFAULT
     seconds = args.duration or (3 if args.small else 10)
@@ -322,7 +336,8 @@ def main() -> None:
     pages = targets(url)
     process, base = start_server(url)
     try:
-        loads = measure_pages(base, pages, sign_in(base), seconds)
+        loads = measure_pages(base, pages, sign_in(base), seconds,
+                              use_wrk=bool(shutil.which("wrk")) and not args.python_client)
     finally:
         stop_server(process)
     log("rendering PDFs in this process")
