@@ -140,7 +140,7 @@ def targets(url: str) -> dict[str, str]:
         "client page": f"/clients/{visit.client_id}",
         "schedule day": f"/schedule?date={today}",
         "visit page": f"/visits/{visit.id}",
-        "invoice list": "/invoices?status=all",
+        "invoice list": "/invoices",  # as the desk opens it: drafts and unpaid
         "day close-out": f"/reports/day?date={today}",
     }
 
