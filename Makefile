@@ -1,5 +1,6 @@
 # `make run`: set up, migrate, seed the demo clinic and serve it on http://127.0.0.1:$(PORT)
 # `make test`: set up and run the whole suite (lint, then pytest)
+# `make bench`: measure the key pages and PDFs on a large seeded clinic (never part of `make test`)
 
 VENV   := .venv
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PORT   ?= 5000
 # Local use: a generated secret in instance/, cookies that work over plain http on localhost.
 export CLINIC_ENV ?= development
 
-.PHONY: run test setup lint clean
+.PHONY: run test setup lint clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +41,8 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# `make bench`: seed a large clinic into its own database, load the key pages under gunicorn
+# and render PDFs, against baselines from the same run (`BENCH_ARGS=--small` for a quick run).
+bench: $(VENV)/.app
+	CLINIC_ENV=production $(VENV)/bin/python bench/run.py $(BENCH_ARGS)

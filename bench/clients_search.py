@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,19 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade
 from sqlalchemy import delete, insert
 
+from bench.seed import clients
 from clinic import create_app
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role, StaffSession, User
 from clinic.auth.passwords import hash_password
 from clinic.clients.models import Client
-from clinic.clients.services import fold, phone_key
 from clinic.extensions import db
 from clinic.types import utcnow
-
-FIRST = ["Jane", "Robin", "Zoë", "Marcus", "Aiyana", "Tom", "Elena", "Priya", "Noor", "Sam",
-         "Grace", "Sofia", "Liam", "Mei", "Omar", "Ines", "Kwame", "Hana", "Lucas", "Ava"]
-LAST = ["Smith", "Okonkwo", "Brooks", "Marsh", "Ramos", "Lee", "Whitfield", "Haddad", "Nguyen",
-        "O'Brien", "García", "Kowalski", "Tremblay", "MacLeod", "Singh", "Dubois", "Rossi"]
 
 QUERIES = {
     "first page, no search": {},
@@ -47,27 +41,9 @@ QUERIES = {
 }
 
 
-def _rows(count: int):
-    rng = random.Random(42)  # noqa: S311 (repeatable sample data, not secrets)
-    now = utcnow()
-    for n in range(count):
-        first = rng.choice(FIRST)
-        last = f"{rng.choice(LAST)}{'' if n % 3 else rng.randint(1, 999)}"
-        phone = f"+1 902 555 {n % 10000:04d}"
-        yield {
-            "first_name": first, "last_name": last,
-            "name_key": fold(f"{first} {last}"), "sort_key": fold(f"{last} {first}"),
-            "date_of_birth": date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000)),
-            "pronouns": "", "phone": phone, "phone_key": phone_key(phone),
-            "email": f"c{n}@example.org", "address": "", "emergency_contact_name": "",
-            "emergency_contact_phone": "", "handout_delivery": "email", "archived_at": None,
-            "created_at": now, "updated_at": now, "version": 1,
-        }
-
-
 def _fill(count: int) -> None:
     batch = []
-    for row in _rows(count):
+    for row in clients(random.Random(42), count, utcnow()):  # noqa: S311 (sample data)
         batch.append(row)
         if len(batch) == 5000:
             db.session.execute(insert(Client), batch)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image as PILImage
 
-from bench.timing import compare
+from bench import timing
 from clinic import create_app
 from clinic.admin.models import ClinicSettings
 from clinic.invoices.documents import invoice_document, logo_image
@@ -72,23 +72,40 @@ def _invoice():
     )
 
 
+FLOOR = timing.FLOOR
+INVOICE = "invoice PDF (pipeline)"
+
+
+def _invoice_pdf():
+    """The render to time: a realistic invoice through the whole pipeline (in a request)."""
+    settings, invoice = settings_with_logo(), _invoice()
+    doc = invoice_document(invoice, settings, client_name="", client_address="",
+                           therapist_name="", therapist_registration="")
+    doc["logo_src"] = "image/logo"
+
+    def invoice_pdf() -> bytes:
+        return render.render("pdf/invoice.html", {"doc": doc, "title": "Receipt"},
+                             page_size="Letter", images=logo_image(settings),
+                             pdf_variant="pdf/a-3b")
+
+    return invoice_pdf
+
+
+def measure(runs: int) -> tuple[dict[str, list[float]], int]:
+    """Milliseconds per render of the floor and of the invoice, and the invoice's size."""
+    app = create_app({"SECRET_KEY": "bench-" * 8, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.test_request_context():
+        invoice_pdf = _invoice_pdf()
+        return timing.against_floor(INVOICE, invoice_pdf, runs), len(invoice_pdf())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
-    runs = parser.parse_args().runs
+    args = parser.parse_args()
     app = create_app({"SECRET_KEY": "bench-" * 8, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    settings, invoice = settings_with_logo(), _invoice()
     with app.test_request_context():
-        doc = invoice_document(invoice, settings, client_name="", client_address="",
-                               therapist_name="", therapist_registration="")
-        doc["logo_src"] = "image/logo"
-
-        def invoice_pdf():
-            return render.render("pdf/invoice.html", {"doc": doc, "title": "Receipt"},
-                                 page_size="Letter", images=logo_image(settings),
-                                 pdf_variant="pdf/a-3b")
-
-        compare("invoice PDF", invoice_pdf, runs)
+        timing.compare(INVOICE, _invoice_pdf(), args.runs)
 
 
 if __name__ == "__main__":

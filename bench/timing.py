@@ -24,9 +24,14 @@ def time_runs(function: Callable, runs: int) -> list[float]:
     return timings
 
 
+def against_floor(name: str, render: Callable[[], bytes], runs: int) -> dict[str, list[float]]:
+    """Milliseconds per render of the floor and of `render`, timed in the same run."""
+    return {FLOOR: time_runs(floor, runs), name: time_runs(render, runs)}
+
+
 def compare(name: str, render: Callable[[], bytes], runs: int) -> None:
     """Time `render` and the floor in the same run, and print both and their ratio."""
-    results = {FLOOR: time_runs(floor, runs), name: time_runs(render, runs)}
+    results = against_floor(name, render, runs)
     print(f"{runs} runs each, milliseconds (median, p90, min); {name} is "
           f"{len(render())} bytes")
     for label, timings in results.items():

@@ -51,7 +51,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from clinic import admin, aftercare, auth, clients, home, invoices, visits
+    from clinic.admin import routes as admin
+    from clinic.aftercare import routes as aftercare
+    from clinic.auth import routes as auth
+    from clinic.clients import routes as clients
+    from clinic.home import routes as home
+    from clinic.invoices import routes as invoices
+    from clinic.visits import routes as visits
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)

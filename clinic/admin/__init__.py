@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__)
-
-from clinic.admin import routes  # noqa: E402,F401  (routes attach themselves to bp)
+"""Staff management, clinic settings and the audit log, for the admin."""

@@ -1,9 +1,9 @@
 import itertools
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from clinic.admin import bp, services
+from clinic.admin import services
 from clinic.admin.forms import (
     AuditFilterForm,
     ConfirmForm,
@@ -18,6 +18,8 @@ from clinic.extensions import db
 from clinic.permissions import requires
 from clinic.spreadsheets import csv_response
 from clinic.validation import ValidationError, apply_to_form
+
+bp = Blueprint("admin", __name__)
 
 
 def _details(form) -> services.StaffDetails:

@@ -4,7 +4,7 @@ import io
 import warnings
 from dataclasses import asdict, dataclass
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
@@ -111,8 +111,16 @@ def set_active(user: User, active: bool, actor: User) -> None:
 
 
 def get_settings() -> ClinicSettings:
-    """The clinic's settings; defaults (not saved) until an admin first saves them."""
-    return db.session.get(ClinicSettings, 1) or ClinicSettings.with_defaults()
+    """The clinic's settings; defaults (not saved) until an admin first saves them.
+
+    Read once per request: the sign-in checks, the menu and the page all ask for them.
+    """
+    if has_app_context() and "clinic_settings" in g:
+        return g.clinic_settings
+    settings = db.session.get(ClinicSettings, 1) or ClinicSettings.with_defaults()
+    if has_app_context():
+        g.clinic_settings = settings
+    return settings
 
 
 def _readable_size(size: int) -> str:
@@ -149,6 +157,7 @@ def logo_mime(data: bytes) -> str:
 def update_settings(
     values: dict, logo_upload: bytes | None = None, remove_logo: bool = False
 ) -> None:
+    g.pop("clinic_settings", None)
     settings = db.session.get(ClinicSettings, 1)
     if settings is None:
         settings = ClinicSettings.with_defaults()

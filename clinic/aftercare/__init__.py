@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("aftercare", __name__)
-
-from clinic.aftercare import routes  # noqa: E402,F401  (routes attach themselves to bp)
+"""The home-technique library and the aftercare handouts built from it."""

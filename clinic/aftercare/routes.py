@@ -1,13 +1,13 @@
 from datetime import date
 
 import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic import mail
 from clinic.admin.forms import ConfirmForm
 from clinic.admin.services import get_settings
-from clinic.aftercare import bp, handouts, services
+from clinic.aftercare import handouts, services
 from clinic.aftercare.forms import HandoutForm, technique_form
 from clinic.aftercare.library import GENERAL_CAUTIONS
 from clinic.clients import services as client_services
@@ -17,6 +17,8 @@ from clinic.permissions import public, requires
 from clinic.records import StaleEdit
 from clinic.validation import ValidationError, apply_to_form
 from clinic.visits import services as visit_services
+
+bp = Blueprint("aftercare", __name__)
 
 # ---- the technique library ----
 

@@ -46,6 +46,20 @@ def record(
     return event
 
 
+def commit_view() -> None:
+    """Commit the audit events of a page view, keeping what the page has already loaded.
+
+    Recording a view changes nothing the page shows; expiring its records at commit would
+    only make the template load each of them again, one query per row.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     actor_id: int | None = None

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from clinic.auth import routes  # noqa: E402,F401  (routes attach themselves to bp)
+"""Staff accounts, sign-in, sessions and two-factor."""

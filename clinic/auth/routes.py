@@ -1,7 +1,16 @@
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from clinic.auth import bp, services, two_factor
+from clinic.auth import services, two_factor
 from clinic.auth.forms import (
     DisableTwoFactorForm,
     EnrolForm,
@@ -13,6 +22,8 @@ from clinic.permissions import public, requires
 from clinic.security import is_safe_next
 from clinic.types import current_timestamp
 from clinic.validation import ValidationError, apply_to_form
+
+bp = Blueprint("auth", __name__)
 
 # The signed session cookie remembers, for a few minutes, who gave a right password and
 # still owes the code from their authenticator. It signs no one in by itself.

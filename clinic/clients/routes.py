@@ -1,13 +1,13 @@
 from datetime import date
 
 import segno
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from clinic import mail
 from clinic.admin.forms import ConfirmForm
 from clinic.aftercare import handouts
-from clinic.clients import bp, services
+from clinic.clients import services
 from clinic.clients.forms import (
     BirthDateForm,
     ClientForm,
@@ -30,6 +30,8 @@ from clinic.records import StaleEdit
 from clinic.types import utcnow
 from clinic.validation import ValidationError, apply_to_form
 from clinic.visits import services as visit_services
+
+bp = Blueprint("clients", __name__)
 
 # ---- staff: clients ----
 

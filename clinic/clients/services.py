@@ -410,7 +410,7 @@ def record_health_view(client: Client, intake: Intake, what: str) -> None:
     """Every look at health answers (the form, a version, the precautions) is on record."""
     audit.record("intake.viewed", "client", client.id,
                  detail={"version": intake.version, "view": what})
-    db.session.commit()
+    audit.commit_view()
 
 
 def _describe(item: IntakeItem) -> str:

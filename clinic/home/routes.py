@@ -1,14 +1,16 @@
 from datetime import date
 
-from flask import abort, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
 from clinic.admin import services as admin_services
 from clinic.auth.models import Role
-from clinic.home import bp, services
+from clinic.home import services
 from clinic.invoices import services as invoice_services
 from clinic.permissions import public, requires
 from clinic.visits import services as visit_services
+
+bp = Blueprint("home", __name__)
 
 HOME_TEMPLATES = {
     Role.ADMIN: "home/admin.html",

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("invoices", __name__)
-
-from clinic.invoices import routes  # noqa: E402,F401  (routes attach themselves to bp)
+"""Services, invoices, payments, credit notes and the day's reports."""

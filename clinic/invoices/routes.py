@@ -1,12 +1,12 @@
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.admin.forms import ConfirmForm
 from clinic.admin.services import get_settings
 from clinic.clients import services as client_services
-from clinic.invoices import bp, documents, reports, services
+from clinic.invoices import documents, reports, services
 from clinic.invoices.forms import (
     DraftForm,
     LineForm,
@@ -21,6 +21,8 @@ from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
 from clinic.spreadsheets import csv_response
 from clinic.validation import ValidationError, apply_to_form
+
+bp = Blueprint("invoices", __name__)
 
 PER_PAGE = 25
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("visits", __name__)
-
-from clinic.visits import routes  # noqa: E402,F401  (routes attach themselves to bp)
+"""Visits, the schedule, and SOAP treatment notes with addenda."""

@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.clients import services as client_services
@@ -9,7 +9,7 @@ from clinic.invoices import services as invoice_services
 from clinic.permissions import can, requires
 from clinic.security import is_safe_next
 from clinic.validation import ValidationError, apply_to_form
-from clinic.visits import bp, services
+from clinic.visits import services
 from clinic.visits.forms import (
     AddendumForm,
     BookingForm,
@@ -19,6 +19,8 @@ from clinic.visits.forms import (
     choices,
 )
 from clinic.visits.models import SOAP_FIELDS, NoteLocked
+
+bp = Blueprint("visits", __name__)
 
 LOCKED = "This note is signed and locked. Corrections go in an addendum under it."
 

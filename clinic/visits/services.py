@@ -391,7 +391,7 @@ def record_note_view(note: TreatmentNote, where: str) -> None:
     """Every look at a note is on record, whoever looks."""
     audit.record("note.viewed", "treatment_note", note.id,
                  detail={"visit": note.visit_id, "view": where})
-    db.session.commit()
+    audit.commit_view()
 
 
 def _writable_note(visit: Visit, author: User, seen_version: int | None) -> TreatmentNote:
@@ -663,5 +663,5 @@ def client_history(client: Client, with_notes: bool) -> list[HistoryRow]:
     if with_notes and any(row.summary for row in rows):
         audit.record("note.summaries_viewed", "client", client.id,
                      detail={"visits": [row.visit.id for row in rows if row.summary]})
-        db.session.commit()
+        audit.commit_view()
     return rows

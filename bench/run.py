@@ -1,0 +1,362 @@
+"""`make bench`: the key pages and the invoice PDF, each measured against a baseline taken in
+the same run, printed as one table.
+
+    .venv/bin/python bench/run.py [--small] [--duration SECONDS] [--reuse]
+
+The machine is shared and noisy, so ratios count, not absolute times: every page is compared
+with a baseline page served by the same gunicorn in the same run, and the invoice PDF with
+WeasyPrint's one-line floor rendered in the same process. The large clinic is written into a
+database of its own -- a SQLite file under instance/bench/, or the (dedicated, emptied first)
+PostgreSQL database named by BENCH_DATABASE_URL -- migrated with `flask db upgrade` first.
+--reuse skips the seeding when that database already holds a seeded clinic.
+"""
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import MetaData, create_engine, func, select  # noqa: E402
+
+from bench import invoice_pdf  # noqa: E402
+from bench.seed import DEFAULT, SMALL, seed  # noqa: E402
+from clinic import create_app  # noqa: E402
+from clinic.auth.passwords import hash_password  # noqa: E402
+from clinic.clients.models import Client  # noqa: E402
+from clinic.config import normalise_database_url  # noqa: E402
+from clinic.invoices.models import Invoice  # noqa: E402
+from clinic.visits.models import TreatmentNote, Visit  # noqa: E402
+
+ADMIN_EMAIL = "admin@bench.example"
+ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 (a throwaway database's only login)
+SECRET_KEY = "bench-secret-key-" * 4
+CONNECTIONS = 8
+BASELINE_PATH = "/bench/baseline"  # served by bench/app.py only
+WORKERS = 2
+P99_TARGET_MS = 50
+THROUGHPUT_TARGET = 0.70
+PDF_TARGET = 7.0
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---- the database ----
+
+def _database_url() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        return url
+    folder = ROOT / "instance" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'clinic-bench.db'}"
+
+
+def _environment(url: str) -> dict:
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
+            "CLINIC_ENV": "production", "SESSION_COOKIE_SECURE": "0"}
+
+
+def _counts(url: str) -> dict[str, int]:
+    """How many clients, visits and invoices the database holds (none without a schema)."""
+    engine = create_engine(normalise_database_url(url))
+    try:
+        with engine.connect() as connection:
+            return {model.__tablename__: connection.scalar(
+                        select(func.count()).select_from(model.__table__))
+                    for model in (Client, Visit, Invoice)}
+    except Exception:  # no schema yet: nothing seeded
+        return dict.fromkeys(("client", "visit", "invoice"), 0)
+    finally:
+        engine.dispose()
+
+
+def _analyze(url: str) -> None:
+    """Give PostgreSQL's planner the statistics autovacuum would have gathered by now."""
+    engine = create_engine(normalise_database_url(url))
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+def prepare(url: str, size, reuse: bool) -> None:
+    if reuse and _counts(url)["visit"]:
+        log("reusing the seeded database")
+        _analyze(url)
+        return
+    engine = create_engine(normalise_database_url(url))
+    existing = MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)
+    engine.dispose()
+    log("flask db upgrade")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=_environment(url), check=True, capture_output=True)
+    started = time.monotonic()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
+                      "SECRET_KEY": SECRET_KEY})
+    from clinic.extensions import db
+
+    with app.app_context():
+        admin_hash = hash_password(ADMIN_PASSWORD)
+        with db.engine.begin() as connection:
+            seed(connection, size, ADMIN_EMAIL, admin_hash)
+        db.engine.dispose()
+    _analyze(url)
+    log(f"seeded {size.clients:,} clients, {size.visits:,} visits, {size.invoices:,} invoices "
+        f"in {time.monotonic() - started:.0f} s")
+
+
+def targets(url: str) -> dict[str, str]:
+    """The URL of each key page, pointed at the busiest records of the seeded clinic."""
+    engine = create_engine(normalise_database_url(url))
+    with engine.connect() as connection:
+        visit = connection.execute(
+            select(Visit.id, Visit.client_id, Visit.starts_at)
+            .join(TreatmentNote, TreatmentNote.visit_id == Visit.id)
+            .where(Visit.starts_at <= datetime.now(UTC))
+            .order_by(Visit.starts_at.desc(), Visit.id).limit(1)
+        ).one()
+    engine.dispose()
+    today = datetime.now(UTC).date().isoformat()
+    return {
+        "baseline": BASELINE_PATH,
+        "client search": "/clients?q=smi",
+        "client page": f"/clients/{visit.client_id}",
+        "schedule day": f"/schedule?date={today}",
+        "visit page": f"/visits/{visit.id}",
+        "invoice list": "/invoices",  # as the desk opens it: drafts and unpaid
+        "day close-out": f"/reports/day?date={today}",
+    }
+
+
+# ---- the server ----
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(url: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "bench.app:app"],
+        cwd=ROOT, env=_environment(url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
+                return process, base
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                message = process.stderr.read().decode()
+                raise SystemExit(f"gunicorn did not start:\n{message}") from None
+            time.sleep(0.2)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def sign_in(base: str) -> str:
+    """Sign in through the form as a browser would; returns the Cookie header to send."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login").read().decode()
+    form = urllib.parse.urlencode({"csrf_token": CSRF_INPUT.search(page).group(1),
+                                   "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    opener.open(f"{base}/login", data=form.encode())
+    cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+    if "clinic_session" not in cookies:
+        raise SystemExit("bench sign-in failed")
+    return cookies
+
+
+# ---- load ----
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p99_ms: float
+    errors: int
+
+
+def _check(base: str, path: str, cookie: str) -> None:
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        if response.status != 200 or response.url != base + path:
+            raise SystemExit(f"{path} answered {response.status} at {response.url}")
+
+
+def _milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def with_wrk(url: str, cookie: str, seconds: float) -> Load:
+    output = subprocess.run(
+        # One thread is plenty for 8 connections on loopback and leaves the cores to gunicorn.
+        ["wrk", "--threads", "1", "--connections", str(CONNECTIONS), "--duration",
+         f"{seconds:g}s", "--timeout", "10s", "--latency", "--header", f"Cookie: {cookie}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    count = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        count += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    return Load(rate, p99, count)
+
+
+def with_threads(url: str, cookie: str, seconds: float) -> Load:
+    """The fallback without wrk: one keep-alive connection per thread, for a bounded time."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            connection.request("GET", path, headers={"Cookie": cookie})
+            response = connection.getresponse()
+            response.read()
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                errors[0] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies)
+    return Load(len(ordered) / seconds, ordered[int(len(ordered) * 0.99) - 1], errors[0])
+
+
+def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float,
+                  use_wrk: bool) -> dict:
+    generator = with_wrk if use_wrk else with_threads
+    log(f"load generator: {'wrk' if generator is with_wrk else 'Python threads'}, "
+        f"{CONNECTIONS} connections, {seconds:g} s a page")
+    for path in pages.values():
+        _check(base, path, cookie)
+        generator(base + path, cookie, 1)  # warm-up: templates, caches, connections
+    results = {}
+    # The baseline is taken first and last and the better of the two kept: a noisy neighbour
+    # can then only make the pages look worse, never better.
+    first = generator(base + pages["baseline"], cookie, seconds)
+    for name, path in pages.items():
+        if name != "baseline":
+            results[name] = generator(base + path, cookie, seconds)
+            log(f"{name}: {results[name].requests_per_second:.0f} req/s, "
+                f"p99 {results[name].p99_ms:.1f} ms")
+    last = generator(base + pages["baseline"], cookie, seconds)
+    results["baseline"] = Load(max(first.requests_per_second, last.requests_per_second),
+                               min(first.p99_ms, last.p99_ms), first.errors + last.errors)
+    return results
+
+
+# ---- the table ----
+
+def table(pages: dict[str, Load], pdf: dict[str, list[float]]) -> tuple[list[tuple], bool]:
+    base = pages.pop("baseline")
+    rows = [("baseline page req/s", f"{base.requests_per_second:.0f}", "", "", "", ""),
+            ("baseline page p99 ms", f"{base.p99_ms:.1f}", "", "", "", "")]
+    passed = True
+    for name, load in pages.items():
+        ratio = load.requests_per_second / base.requests_per_second
+        ok = ratio >= THROUGHPUT_TARGET and not load.errors
+        rows.append((f"{name} req/s", f"{load.requests_per_second:.0f}",
+                     f"{base.requests_per_second:.0f}", f"{ratio:.2f}x",
+                     f">= {THROUGHPUT_TARGET:.2f}x", "pass" if ok else "FAIL"))
+        p99_ok = load.p99_ms <= P99_TARGET_MS
+        rows.append((f"{name} p99 ms", f"{load.p99_ms:.1f}", f"{base.p99_ms:.1f}",
+                     f"{load.p99_ms / base.p99_ms:.2f}x", f"<= {P99_TARGET_MS} ms",
+                     "pass" if p99_ok else "FAIL"))
+        passed = passed and ok and p99_ok
+    floor = statistics.median(pdf[invoice_pdf.FLOOR])
+    invoice = statistics.median(pdf[invoice_pdf.INVOICE])
+    ok = invoice / floor <= PDF_TARGET
+    rows.append(("invoice PDF ms (median)", f"{invoice:.1f}", f"{floor:.1f}",
+                 f"{invoice / floor:.1f}x", f"<= {PDF_TARGET:g}x floor", "pass" if ok else "FAIL"))
+    return rows, passed and ok
+
+
+def print_table(rows: list[tuple]) -> None:
+    heading = ("figure", "value", "baseline", "ratio", "target", "result")
+    widths = [max(len(str(row[n])) for row in [heading, *rows]) for n in range(len(heading))]
+    for row in [heading, tuple("-" * width for width in widths), *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a small clinic, a quick run")
+    parser.add_argument("--duration", type=float, help="seconds of load per page")
+    parser.add_argument("--pdf-runs", type=int)
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument("--python-client", action="store_true",
+                        help="load the pages with the Python client even when wrk is installed")
+    args = parser.parse_args()
+    size = SMALL if args.small else DEFAULT
+    seconds = args.duration or (3 if args.small else 10)
+    url = _database_url()
+    started = time.monotonic()
+    prepare(url, size, args.reuse)
+    pages = targets(url)
+    process, base = start_server(url)
+    try:
+        loads = measure_pages(base, pages, sign_in(base), seconds,
+                              use_wrk=bool(shutil.which("wrk")) and not args.python_client)
+    finally:
+        stop_server(process)
+    log("rendering PDFs in this process")
+    pdf, _ = invoice_pdf.measure(args.pdf_runs or (10 if args.small else 30))
+    rows, passed = table(loads, pdf)
+    dialect = urllib.parse.urlsplit(url).scheme.split("+")[0]
+    held = _counts(url)
+    print(f"\n{held['client']:,} clients, {held['visit']:,} visits, "
+          f"{held['invoice']:,} invoices on {dialect}; gunicorn {WORKERS} sync workers, "
+          f"{CONNECTIONS} connections, {seconds:g} s a page; "
+          f"{time.monotonic() - started:.0f} s in all\n")
+    print_table(rows)
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""gunicorn settings for the clinic: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden on the command line (`--workers 4`) or, for the ones read
+below, from the environment. docs/deploy.md explains the choices.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: each request holds one worker, so workers = requests served at once. Pages
+# take milliseconds and a PDF a fraction of a second; 2 per core keeps the CPUs busy.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
+worker_class = "sync"
+# A request that takes longer than this is stuck, not slow: the worker is killed and replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+# Behind a reverse proxy that reuses connections; sync workers should not wait on idle ones.
+keepalive = 2
+# A backstop, not a fix: should anything grow in a worker's memory, the worker is replaced
+# after this many requests (the jitter keeps workers from restarting all at once).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
+max_requests_jitter = 200
+# Import the app -- and with it WeasyPrint, about a second of imports -- once in the master.
+# Workers are forked from it already loaded, so starting or recycling a worker is quick.
+preload_app = True
+# The heartbeat file on a memory file system: a slow disk cannot make a worker look stuck.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+
+
+def post_worker_init(worker) -> None:
+    """Make the worker ready for the first PDF before it takes its first request.
+
+    WeasyPrint's font configuration and the parsed print stylesheet are built per process
+    (clinic.pdf.render keeps one of each) and the first layout loads the fonts: about 100 ms
+    that would otherwise fall on some user's first print. They are built here, after the
+    fork, because fontconfig and cairo state is not meant to be shared across processes.
+    Database connections are never inherited from the master either: the pool starts empty.
+    """
+    from clinic.extensions import db
+    from clinic.pdf import render
+
+    app = worker.wsgi
+    with app.app_context():
+        db.engine.dispose(close=False)
+        for page_size in render.PAGE_SIZES:
+            render.html_to_pdf("<p>Ready.</p>", page_size=page_size, pdf_variant="pdf/a-3b")

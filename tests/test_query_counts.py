@@ -1,0 +1,79 @@
+"""The key pages ask the database a fixed number of questions, however much the clinic holds.
+
+Each page is loaded on a small clinic and on one ten times larger (more clients, visits on the
+day, visits and invoices per client, invoices in the list and in the day's close-out) and the
+SQL statements of the request are counted: the same number both times, and a small one.
+"""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import event, func, select
+
+from bench.seed import Size, seed
+from clinic.auth.passwords import hash_password
+from clinic.extensions import db
+from clinic.visits.models import TreatmentNote, Visit
+from tests.conftest import PASSWORD, StaffMember, _empty_tables, sign_in
+
+SMALL = Size(clients=3, visits=3, invoices=3, therapists=5, days_ahead=0)
+LARGE = Size(clients=30, visits=300, invoices=300, therapists=5, days_ahead=0)
+ADMIN = "admin@counts.example"
+
+
+def _busiest_client() -> int:
+    return db.session.scalars(
+        select(Visit.client_id).group_by(Visit.client_id)
+        .order_by(func.count().desc(), Visit.client_id).limit(1)
+    ).one()
+
+
+def _visit_with_note() -> int:
+    return db.session.scalars(
+        select(Visit.id).join(TreatmentNote).order_by(Visit.id).limit(1)
+    ).one()
+
+
+# Each key page, its URL in the seeded clinic, and the most statements it may take. Pages
+# that show health details write an audit event, three statements (the chain's head row is
+# advanced, the event inserted, the head's hash set).
+PAGES = {
+    "client search": (lambda: "/clients?q=c", 5),
+    "client page": (lambda: f"/clients/{_busiest_client()}", 16),
+    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 8),
+    "visit page": (lambda: f"/visits/{_visit_with_note()}", 16),
+    "invoice list": (lambda: "/invoices?status=all", 4),
+    "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6),
+}
+
+
+def _statements(app, client, size: Size, page) -> int:
+    with app.app_context():
+        _empty_tables()
+        with db.engine.begin() as connection:
+            seed(connection, size, ADMIN, hash_password(PASSWORD))
+        url = page()
+    sign_in(client, StaffMember(1, ADMIN, PASSWORD, "admin", "Bench Admin"))
+    assert client.get(url).status_code == 200  # the first request fills per-process caches
+    statements = []
+
+    def count(*_):
+        statements.append(1)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_a_key_page_takes_the_same_few_statements_on_a_larger_clinic(app, client, name):
+    page, most = PAGES[name]
+    small = _statements(app, client, SMALL, page)
+    large = _statements(app, client, LARGE, page)
+    assert small == large, f"{name}: {small} statements with little data, {large} with more"
+    assert large <= most, f"{name}: {large} statements, at most {most} expected"
