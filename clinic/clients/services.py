@@ -1,9 +1,6 @@
 """Clients, their intake forms and self-service intake links: rules and database work."""
 
-import hashlib
-import hmac
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -27,6 +24,7 @@ from clinic.clients.models import (
 )
 from clinic.extensions import db
 from clinic.records import apply_changes, check_version, commit_or_stale
+from clinic.tokens import keyed_hash, new_token
 from clinic.types import utcnow
 from clinic.validation import ValidationError
 
@@ -464,9 +462,7 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 def _token_hash(token: str) -> str:
-    """Keyed with the app's secret: a copy of the database alone cannot make a working link."""
-    key = current_app.secret_key.encode()
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(token, "intake-link")
 
 
 def create_link(client: Client, staff_id: int) -> tuple[IntakeLink, str]:
@@ -480,7 +476,7 @@ def create_link(client: Client, staff_id: int) -> tuple[IntakeLink, str]:
                IntakeLink.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    token = secrets.token_urlsafe(24)  # 192 random bits
+    token = new_token()
     link = IntakeLink(
         client_id=client.id,
         token_hash=_token_hash(token),
