@@ -3,11 +3,12 @@ the migrations once per run, emptied after every test."""
 
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from clinic import create_app
 from clinic.auth.models import Role, User
@@ -154,3 +155,20 @@ def signed_in(client, make_user):
         return member
 
     return as_role
+
+
+@contextmanager
+def recorded_statements(app):
+    """The SQL statements the app sends to the database inside the block, in order."""
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

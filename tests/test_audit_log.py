@@ -4,14 +4,14 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from clinic.audit import services as audit
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.types import utcnow
-from tests.conftest import post_form
+from tests.conftest import post_form, recorded_statements
 
 
 def add_events(app, count: int, action: str = "client.viewed", **fields) -> None:
@@ -67,17 +67,8 @@ def test_a_bad_date_is_shown_next_to_its_field(client, signed_in):
 def test_long_logs_come_a_page_at_a_time_in_a_fixed_number_of_queries(app, client, signed_in):
     signed_in(Role.ADMIN)
     add_events(app, 120)
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            first = client.get("/admin/audit").get_data(as_text=True)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+    with recorded_statements(app) as statements:
+        first = client.get("/admin/audit").get_data(as_text=True)
     assert first.count("<code>") == 50
     assert len(statements) <= 8, statements
     with app.app_context():

@@ -8,13 +8,13 @@ SQL statements of the request are counted: the same number both times, and a sma
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bench.seed import Size, seed
 from clinic.auth.passwords import hash_password
 from clinic.extensions import db
 from clinic.visits.models import TreatmentNote, Visit
-from tests.conftest import PASSWORD, StaffMember, _empty_tables, sign_in
+from tests.conftest import PASSWORD, StaffMember, _empty_tables, recorded_statements, sign_in
 
 SMALL = Size(clients=3, visits=3, invoices=3, therapists=5, days_ahead=0)
 LARGE = Size(clients=30, visits=300, invoices=300, therapists=5, days_ahead=0)
@@ -55,17 +55,8 @@ def _statements(app, client, size: Size, page) -> int:
         url = page()
     sign_in(client, StaffMember(1, ADMIN, PASSWORD, "admin", "Bench Admin"))
     assert client.get(url).status_code == 200  # the first request fills per-process caches
-    statements = []
-
-    def count(*_):
-        statements.append(1)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+    with recorded_statements(app) as statements:
+        response = client.get(url)
     assert response.status_code == 200
     return len(statements)
 

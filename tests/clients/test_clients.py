@@ -2,17 +2,16 @@
 
 import html
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
 from clinic.clients.models import Client
 from clinic.extensions import db
-from tests.conftest import post_form
+from tests.conftest import post_form, recorded_statements
 
 NEW_CLIENT = {
     "first_name": "Jane",
@@ -211,29 +210,13 @@ def test_the_list_is_paged_in_name_order(client, signed_in, make_client):
     assert "Member00, Pat" not in second
 
 
-@contextmanager
-def counted_statements(app):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_the_list_costs_the_same_queries_for_two_clients_as_for_a_full_page(
     app, client, signed_in, make_client, make_intake
 ):
     signed_in(Role.RECEPTION)
 
     def queries_for_list() -> int:
-        with counted_statements(app) as statements:
+        with recorded_statements(app) as statements:
             assert client.get("/clients").status_code == 200
         return len(statements)
 

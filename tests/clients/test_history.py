@@ -2,14 +2,14 @@
 
 from datetime import time, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role, User
 from clinic.extensions import db
 from clinic.visits import services as visit_services
 from clinic.visits.models import Visit
-from tests.conftest import sign_in
+from tests.conftest import recorded_statements, sign_in
 from tests.invoices.conftest import completed_visit, make_invoice  # noqa: F401 (fixtures)
 from tests.visits.conftest import TODAY, make_client, make_visit  # noqa: F401 (fixtures)
 
@@ -100,17 +100,8 @@ def test_the_client_page_costs_the_same_queries_for_two_visits_or_twelve(
         for n in range(visits):
             make_visit(therapist, client_id=client_id, day=TODAY + timedelta(days=from_day + n),
                        at=time(9))
-        statements = []
-
-        def count(*args):
-            statements.append(args[2])
-
-        with app.app_context():
-            event.listen(db.engine, "before_cursor_execute", count)
-            try:
-                assert client.get(f"/clients/{client_id}").status_code == 200
-            finally:
-                event.remove(db.engine, "before_cursor_execute", count)
+        with recorded_statements(app) as statements:
+            assert client.get(f"/clients/{client_id}").status_code == 200
         return len(statements)
 
     assert queries_for(2, from_day=30) == queries_for(12, from_day=40)

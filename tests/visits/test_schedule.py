@@ -3,12 +3,10 @@
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from clinic.auth.models import Role
-from clinic.extensions import db
 from clinic.visits.services import week_start
-from tests.conftest import post_form, sign_in
+from tests.conftest import post_form, recorded_statements, sign_in
 from tests.visits.conftest import TODAY, later
 
 
@@ -70,17 +68,8 @@ def test_a_bad_date_falls_back_to_today(client, signed_in):
 @pytest.fixture
 def count_queries(app):
     def run(request):
-        statements = []
-
-        def count(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        with app.app_context():
-            event.listen(db.engine, "before_cursor_execute", count)
-            try:
-                response = request()
-            finally:
-                event.remove(db.engine, "before_cursor_execute", count)
+        with recorded_statements(app) as statements:
+            response = request()
         assert response.status_code == 200
         return len(statements)
 
