@@ -10,8 +10,7 @@ from clinic.aftercare.models import Technique
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
 from clinic.extensions import db
-from tests.clients.test_clients import counted_statements
-from tests.conftest import post_form
+from tests.conftest import post_form, recorded_statements
 
 NEW_TECHNIQUE = {
     "title": "Ear and scalp circles",
@@ -196,7 +195,7 @@ def test_the_library_page_costs_the_same_queries_however_many_techniques(
     signed_in(Role.THERAPIST)
 
     def queries() -> int:
-        with counted_statements(app) as statements:
+        with recorded_statements(app) as statements:
             assert client.get("/techniques").status_code == 200
         return len(statements)
 

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.invoices.models import Invoice, InvoiceLine, IssuedDocumentChanged, Payment
-from tests.clients.test_clients import counted_statements
-from tests.conftest import post_form
+from tests.conftest import post_form, recorded_statements
 from tests.invoices.conftest import TODAY, invoice_ids, load
 
 YEAR = TODAY.year
@@ -326,7 +325,7 @@ def test_the_invoice_list_and_the_front_desk_take_the_same_queries_for_3_or_20_r
     therapist = make_user(Role.THERAPIST)
 
     def queries_for(url):
-        with counted_statements(app) as queries:
+        with recorded_statements(app) as queries:
             assert client.get(url).status_code == 200
         return len(queries)
 
