@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import Connection, Table
 
@@ -23,9 +24,10 @@ from clinic.invoices.models import (
     Payment,
     PaymentMethod,
     Series,
+    invoice_content_hash,
 )
 from clinic.invoices.money import line_amounts
-from clinic.visits.models import TreatmentNote, Visit, VisitStatus
+from clinic.visits.models import TreatmentNote, Visit, VisitStatus, note_content_hash
 from clinic.visits.services import local, to_utc
 
 FIRST = ["Jane", "Robin", "Zoë", "Marcus", "Aiyana", "Tom", "Elena", "Priya", "Noor", "Sam",
@@ -182,9 +184,11 @@ def seed(connection: Connection, size: Size, admin_email: str, admin_hash: str) 
             "booked_by_id": 1, "created_at": now, "updated_at": now, "version": 1,
         })
         if status == VisitStatus.COMPLETED:
-            notes.append({"visit_id": n, "author_id": therapist, **NOTE, "created_at": starts,
-                          "updated_at": starts, "signed_at": starts + timedelta(hours=1),
-                          "signed_by_id": therapist, "version": 1})
+            note = {"visit_id": n, "author_id": therapist, **NOTE, "created_at": starts,
+                    "updated_at": starts, "signed_at": starts + timedelta(hours=1),
+                    "signed_by_id": therapist, "version": 1}
+            note["content_hash"] = note_content_hash(SimpleNamespace(**note), client_id)
+            notes.append(note)
             past.append(visits[-1])
     _insert(connection, Visit.__table__, visits)
     _insert(connection, TreatmentNote.__table__, notes)
@@ -210,7 +214,7 @@ def _invoices(connection: Connection, rng: random.Random, visits: list[dict], to
         # Recent invoices are sometimes still owed; older ones almost never.
         owed = rng.random() < (0.15 if (today - day).days < 14 else 0.0005)
         status = InvoiceStatus.ISSUED if owed else InvoiceStatus.PAID
-        invoices.append({
+        invoice = {
             "id": n, "number": f"INV-{day.year}-{n:06d}", "status": status.value,
             "client_id": visit["client_id"], "therapist_id": visit["therapist_id"],
             "visit_id": visit["id"], "service_date": day, "notes": "", "currency": "CAD",
@@ -220,12 +224,19 @@ def _invoices(connection: Connection, rng: random.Random, visits: list[dict], to
             "seller_tax_id": "GST/HST 81234 5678 RT0001", "printed_at": None,
             "receipt_printed_at": None, "voided_at": None, "created_by_id": 1,
             "created_at": now, "updated_at": now, "version": 1,
-        })
-        for position, ((text, quantity, unit), a) in enumerate(zip(rows, amounts, strict=True), 1):
-            lines.append({"invoice_id": n, "position": position, "service_id": None,
-                          "description": text, "quantity": quantity,
-                          "unit_price": unit, "tax_rate": rate, "net_amount": a.net,
-                          "tax_amount": a.tax})
+        }
+        own_lines = [
+            {"invoice_id": n, "position": position, "service_id": None, "description": text,
+             "quantity": quantity, "unit_price": unit, "tax_rate": rate, "net_amount": a.net,
+             "tax_amount": a.tax}
+            for position, ((text, quantity, unit), a)
+            in enumerate(zip(rows, amounts, strict=True), 1)
+        ]
+        invoice["content_hash"] = invoice_content_hash(SimpleNamespace(
+            **invoice, lines=[SimpleNamespace(**row) for row in own_lines]
+        ))
+        invoices.append(invoice)
+        lines.extend(own_lines)
         if not owed:
             payments.append({"invoice_id": n, "credit_note_id": None,
                              "method": rng.choice(list(PaymentMethod)).value,

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from clinic.audit.content import hash_content
 from clinic.extensions import db
 from clinic.invoices.money import LineAmounts, line_amounts
 from clinic.types import ScaledDecimal, UTCDateTime, utcnow
@@ -120,6 +121,8 @@ class Invoice(db.Model):
     therapist_name: Mapped[str] = mapped_column(String(120), default="")
     therapist_registration: Mapped[str] = mapped_column(String(40), default="")
     seller_tax_id: Mapped[str] = mapped_column(String(40), default="")
+    # Sealed at issue (invoice_content_hash); `flask audit verify` recomputes it.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     # The first PDF of the invoice and of the paid receipt; later copies say DUPLICATE.
     printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -195,6 +198,7 @@ class CreditNote(db.Model):
     issued_on: Mapped[date] = mapped_column(Date, index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
 
     refunds: Mapped[list["Payment"]] = relationship(
         lazy="selectin", order_by="Payment.id", foreign_keys="Payment.credit_note_id",
@@ -234,6 +238,27 @@ class Payment(db.Model):
 
 
 # ---- issued documents never change ----
+
+def invoice_content_hash(invoice: Invoice) -> str:
+    """The seal of an issued invoice: everything printed on it except what is paid since."""
+    lines = sorted(invoice.lines, key=lambda line: line.position)
+    return hash_content("invoice", [
+        invoice.number, invoice.client_id, invoice.therapist_id, invoice.visit_id,
+        invoice.service_date, invoice.issued_on, invoice.issued_at, invoice.currency,
+        invoice.bill_to_name, invoice.bill_to_address, invoice.therapist_name,
+        invoice.therapist_registration, invoice.seller_tax_id, invoice.notes,
+        [[line.position, line.service_id, line.description, line.quantity, line.unit_price,
+          line.tax_rate, line.net_amount, line.tax_amount] for line in lines],
+        invoice.subtotal, invoice.tax_total, invoice.total,
+    ])
+
+
+def credit_note_content_hash(note: CreditNote) -> str:
+    return hash_content("credit_note", [
+        note.number, note.invoice_id, note.reason, note.subtotal, note.tax_total, note.total,
+        note.issued_on, note.issued_at,
+    ])
+
 
 class IssuedDocumentChanged(RuntimeError):
     """Code tried to change an issued invoice, its lines, a payment or a credit note."""

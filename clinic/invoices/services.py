@@ -23,6 +23,8 @@ from clinic.invoices.models import (
     PaymentMethod,
     Series,
     Service,
+    credit_note_content_hash,
+    invoice_content_hash,
 )
 from clinic.invoices.money import ZERO, line_amounts, totals
 from clinic.records import apply_changes, commit_or_stale
@@ -336,7 +338,9 @@ def issue(invoice: Invoice, today: date | None = None) -> None:
     invoice.issued_on = today
     invoice.issued_at = utcnow()
     invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.ISSUED
-    audit.record("invoice.issued", "invoice", invoice.id, detail={"number": invoice.number})
+    invoice.content_hash = invoice_content_hash(invoice)
+    audit.record("invoice.issued", "invoice", invoice.id,
+                 detail={"number": invoice.number, "content_hash": invoice.content_hash})
     try:
         commit_or_stale("invoice")
     except IntegrityError:
@@ -430,13 +434,15 @@ def void(invoice: Invoice, reason: str, actor_id: int, today: date | None = None
             CREDIT_NOTE_PREFIX, year, numbering.next_number(Series.CREDIT_NOTE, year)
         ),
         invoice_id=invoice.id, reason=reason, subtotal=invoice.subtotal,
-        tax_total=invoice.tax_total, total=invoice.total, issued_on=today,
+        tax_total=invoice.tax_total, total=invoice.total, issued_on=today, issued_at=utcnow(),
         created_by_id=actor_id,
     )
+    note.content_hash = credit_note_content_hash(note)
     db.session.add(note)
     db.session.flush()
     audit.record("invoice.voided", "invoice", invoice.id,
-                 detail={"credit_note": note.number, "reason": reason})
+                 detail={"credit_note": note.number, "reason": reason,
+                         "content_hash": note.content_hash})
     commit_or_stale("invoice")
     return note
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
+from clinic.audit.content import hash_content
 from clinic.auth.models import User
 from clinic.clients.models import Client
 from clinic.extensions import db
@@ -139,6 +140,8 @@ class TreatmentNote(SoapText, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # Sealed at signing (note_content_hash); `flask audit verify` recomputes it.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     # The draft open in two windows: a save from the older one is refused, never merged.
     version: Mapped[int] = mapped_column(Integer)
 
@@ -166,8 +169,24 @@ class NoteAddendum(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
 
     author: Mapped[User] = relationship(lazy="joined")
+
+
+def note_content_hash(note: TreatmentNote, client_id: int) -> str:
+    """The seal of a signed note: its text, whose visit it was, who signed it and when."""
+    return hash_content("treatment_note", [
+        note.visit_id, client_id, note.author_id, note.signed_by_id, note.signed_at,
+        note.subjective, note.objective, note.assessment, note.plan,
+    ])
+
+
+def addendum_content_hash(addendum: NoteAddendum) -> str:
+    return hash_content("note_addendum", [
+        addendum.note_id, addendum.author_id, addendum.created_at, addendum.reason,
+        addendum.text,
+    ])
 
 
 class NoteTemplate(SoapText, db.Model):

@@ -30,6 +30,8 @@ from clinic.visits.models import (
     TreatmentNote,
     Visit,
     VisitStatus,
+    addendum_content_hash,
+    note_content_hash,
 )
 
 DURATIONS = (30, 45, 60, 75, 90, 120)
@@ -464,8 +466,11 @@ def sign(visit: Visit, author: User, text: dict[str, str],
     for name, value in cleaned.items():
         setattr(note, name, value)
     note.signed_at, note.signed_by_id = utcnow(), author.id
+    note.content_hash = note_content_hash(note, visit.client_id)
     db.session.flush()
-    audit.record("note.signed", "treatment_note", note.id, detail={"visit": visit.id})
+    # The hash goes into the chained log too: rewriting the note and its hash would break it.
+    audit.record("note.signed", "treatment_note", note.id,
+                 detail={"visit": visit.id, "content_hash": note.content_hash})
     _commit_note(note)
     return note
 
@@ -488,11 +493,14 @@ def add_addendum(visit: Visit, author: User, reason: str, text: str) -> NoteAdde
         errors["text"] = f"Use at most {TEXT_LIMIT:,} characters."
     if errors:
         raise ValidationError(errors)
-    addendum = NoteAddendum(note_id=note.id, author_id=author.id, reason=reason, text=text)
+    addendum = NoteAddendum(note_id=note.id, author_id=author.id, created_at=utcnow(),
+                            reason=reason, text=text)
+    addendum.content_hash = addendum_content_hash(addendum)
     db.session.add(addendum)
     db.session.flush()
     audit.record("note.addendum_added", "treatment_note", note.id,
-                 detail={"visit": visit.id, "addendum": addendum.id})
+                 detail={"visit": visit.id, "addendum": addendum.id,
+                         "content_hash": addendum.content_hash})
     db.session.commit()
     return addendum
 
