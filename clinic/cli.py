@@ -11,13 +11,14 @@ from clinic import backup as backups
 from clinic import demo
 from clinic.admin import services as admin_services
 from clinic.audit import chain as audit_chain
+from clinic.audit import sealed as sealed_records
 from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.validation import ValidationError
 
 users = AppGroup("users", help="Manage staff accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the app.")
-audit_group = AppGroup("audit", help="Check the audit log.")
+audit_group = AppGroup("audit", help="Check the audit log and the signed and issued records.")
 
 
 @users.command("create")
@@ -57,17 +58,27 @@ def seed_demo():
 
 @audit_group.command("verify")
 def verify_audit():
-    """Check the audit log's hash chain from the first event to the newest."""
-    verdict = audit_chain.verify()
-    if verdict.intact:
-        click.echo(f"Audit log intact: {verdict.events:,} events, every link verified.")
-        return
-    click.echo(
-        f"Audit log BROKEN at event #{verdict.broken_at}: {verdict.reason}. "
-        f"The {verdict.events:,} events before it verify.",
-        err=True,
-    )
-    raise SystemExit(1)
+    """Check the audit log's hash chain, and every signed note and issued invoice's content."""
+    chain = audit_chain.verify()
+    if chain.intact:
+        click.echo(f"Audit log intact: {chain.events:,} events, every link verified.")
+    else:
+        click.echo(
+            f"Audit log BROKEN at event #{chain.broken_at}: {chain.reason}. "
+            f"The {chain.events:,} events before it verify.",
+            err=True,
+        )
+    records = sealed_records.verify()
+    counts = ", ".join(f"{count:,} {label}" for label, count in records.checked.items())
+    if records.intact:
+        click.echo(f"Signed and issued records intact: {counts}, each as it was sealed.")
+    else:
+        for altered in records.altered:
+            click.echo(altered, err=True)
+        click.echo(f"{len(records.altered):,} records CHANGED after sealing; checked {counts}.",
+                   err=True)
+    if not (chain.intact and records.intact):
+        raise SystemExit(1)
 
 
 @click.command("backup")
