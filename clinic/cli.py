@@ -1,4 +1,5 @@
-"""Command line: `flask --app wsgi users create`, `flask --app wsgi demo seed`."""
+"""Command line: `flask --app wsgi users create`, `demo seed`, `audit verify`, `export clinic`,
+`backup` and `restore`."""
 
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from clinic import backup as backups
 from clinic import demo
+from clinic import export as clinic_export
 from clinic.admin import services as admin_services
 from clinic.audit import chain as audit_chain
 from clinic.audit import sealed as sealed_records
@@ -19,6 +21,7 @@ from clinic.validation import ValidationError
 users = AppGroup("users", help="Manage staff accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the app.")
 audit_group = AppGroup("audit", help="Check the audit log and the signed and issued records.")
+export_group = AppGroup("export", help="Copy the clinic's records out as plain files.")
 
 
 @users.command("create")
@@ -81,6 +84,17 @@ def verify_audit():
         raise SystemExit(1)
 
 
+@export_group.command("clinic")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_clinic(directory: Path):
+    """Write every table to DIRECTORY as CSV and JSON, secrets left out (see manifest.json)."""
+    try:
+        summary = clinic_export.export(directory)
+    except clinic_export.ExportError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Exported {summary.tables} tables, {summary.rows:,} rows, to {directory}.")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -113,5 +127,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(export_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

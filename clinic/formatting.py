@@ -1,4 +1,7 @@
-"""How values read on pages: filters registered for every template."""
+"""How values read on pages: filters registered for every template.
+
+Dates and times may come as objects or as ISO 8601 text (as an exported record holds them).
+"""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,22 +14,27 @@ def plain_decimal(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def clock(value: datetime) -> str:
+def _on_clinic_calendar(value: date | datetime | str) -> date | datetime:
+    """A date as it is; a stored (UTC) time in the clinic's time zone."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    return value.astimezone() if isinstance(value, datetime) else value
+
+
+def clock(value: datetime | str) -> str:
     """A stored (UTC) time as the clinic's wall clock: "14:30"."""
-    return value.astimezone().strftime("%H:%M")
+    return _on_clinic_calendar(value).strftime("%H:%M")
 
 
-def day_name(value: date | datetime) -> str:
+def day_name(value: date | datetime | str) -> str:
     """ "Tuesday 3 December"; a stored time is read on the clinic's calendar."""
-    if isinstance(value, datetime):
-        value = value.astimezone()
+    value = _on_clinic_calendar(value)
     return f"{value:%A} {value.day} {value:%B}"
 
 
-def long_date(value: date | datetime) -> str:
+def long_date(value: date | datetime | str) -> str:
     """The way a person writes a date: 17 March 2026; a stored time on the clinic's calendar."""
-    if isinstance(value, datetime):
-        value = value.astimezone()
+    value = _on_clinic_calendar(value)
     return f"{value.day} {value:%B %Y}"
 
 
@@ -35,8 +43,14 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+def cents(value: int) -> str:
+    """An amount kept as whole cents, written as money: 123450 -> "1,234.50"."""
+    return money(Decimal(value).scaleb(-2))
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(money)
+    app.add_template_filter(cents)
     app.add_template_filter(plain_decimal)
     app.add_template_filter(long_date)
     app.add_template_filter(clock)

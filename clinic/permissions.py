@@ -21,6 +21,10 @@ RULES: dict[str, frozenset[Role]] = {
     "settings.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN}),
     "clients.manage": ALL_STAFF,
+    # The client's whole record as files: who reads notes may take it (a therapist gets the
+    # invoices they may read). Erasing it after its retention period: the admin alone.
+    "clients.export": frozenset({Role.ADMIN, Role.THERAPIST}),
+    "clients.delete": frozenset({Role.ADMIN}),
     # Health answers and precautions; reception sees only that precautions exist.
     "intake.read": frozenset({Role.ADMIN, Role.THERAPIST}),
     "intake.write": frozenset({Role.ADMIN, Role.THERAPIST}),

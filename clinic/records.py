@@ -1,5 +1,10 @@
-"""Saving changes to a record: what changed (for the audit log), and edits that crossed."""
+"""Saving changes to a record: what changed (for the audit log), edits that crossed, and the
+one way a locked record may be deleted."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.extensions import db
@@ -35,3 +40,23 @@ def commit_or_stale(what: str) -> None:
     except StaleDataError:
         db.session.rollback()
         raise StaleEdit(what) from None
+
+
+# Signed notes, their addenda and issued invoices refuse to be changed or deleted (see their
+# models' listeners). Once the retention period of a client's records is over the law no
+# longer keeps them, and erasing them must get past those locks: deliberately, here, never by
+# accident. Only deletes pass; a change to a locked record is still refused.
+ERASING_PAST_RETENTION = "erasing_past_retention"
+
+
+@contextmanager
+def erasing_past_retention(session: Session) -> Iterator[None]:
+    session.info[ERASING_PAST_RETENTION] = True
+    try:
+        yield
+    finally:
+        session.info.pop(ERASING_PAST_RETENTION, None)
+
+
+def erasure_permitted(session: Session | None) -> bool:
+    return session is not None and session.info.get(ERASING_PAST_RETENTION, False)

@@ -2,10 +2,12 @@
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable
+from typing import IO
 
-from flask import Response, send_file
+from flask import Response
+
+from clinic.downloads import attachment, new_spool
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -23,18 +25,19 @@ def spreadsheet_safe(value) -> str:
     return str(value)
 
 
-def csv_response(filename: str, rows: Iterable[Iterable]) -> Response:
-    """A CSV attachment, written out before the response starts.
-
-    The rows are read while the request's database session is still open; a long export
-    spills from memory to a temporary file instead of growing the worker.
-    """
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+def write_csv(file: IO[bytes], rows: Iterable[Iterable]) -> None:
+    """Write the rows to a binary file as UTF-8 CSV, every cell spreadsheet-safe."""
+    text = io.TextIOWrapper(file, encoding="utf-8", newline="")
     writer = csv.writer(text)
     for row in rows:
         writer.writerow([spreadsheet_safe(value) for value in row])
     text.flush()
     text.detach()
-    spool.seek(0)
-    return send_file(spool, mimetype="text/csv", as_attachment=True, download_name=filename)
+
+
+def csv_response(filename: str, rows: Iterable[Iterable]) -> Response:
+    """A CSV attachment; a long export spills to a temporary file instead of growing the
+    worker (clinic.downloads)."""
+    spool = new_spool()
+    write_csv(spool, rows)
+    return attachment(spool, "text/csv", filename)

@@ -127,6 +127,7 @@ SETTINGS = {
     "default_tax_rate": "9.975",
     "invoice_prefix": "SFM",
     "page_size": "Letter",
+    "retention_years": "12",
 }
 
 
@@ -144,6 +145,7 @@ def test_admin_saves_the_clinic_settings_and_a_logo(app, client, admin):
         saved = db.session.get(ClinicSettings, 1)
         assert saved.default_tax_rate == Decimal("9.975")
         assert (saved.currency, saved.page_size, saved.invoice_prefix) == ("GBP", "Letter", "SFM")
+        assert saved.retention_years == 12
     logo = client.get("/clinic-logo")
     assert logo.mimetype == "image/png" and logo.data == png_bytes()
     assert "Seaside Facial Massage" in client.get("/").get_data(as_text=True)
@@ -160,6 +162,8 @@ def test_admin_saves_the_clinic_settings_and_a_logo(app, client, admin):
         ({"invoice_prefix": "inv 2026"}, "Use 1 to 10 capital letters or digits."),
         ({"name": ""}, "Enter the clinic&#39;s name."),
         ({"email": "desk@"}, "Enter an email like desk@example.com."),
+        ({"retention_years": "0"}, "Enter a number of years between 1 and 100."),
+        ({"retention_years": ""}, "Enter a number of years, e.g. 10."),
         ({"logo_upload": (io.BytesIO(b"<svg onload=alert(1)>"), "logo.png")},
          "must be a PNG or JPEG"),
         ({"logo_upload": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 2000), "logo.png")},

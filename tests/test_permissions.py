@@ -37,6 +37,8 @@ EXPECTED_ACCESS: dict[str, set[Role] | str] = {
     "clients.edit": STAFF,
     "clients.archive": STAFF,
     "clients.restore": STAFF,
+    "clients.export": {ADMIN, THERAPIST},
+    "clients.delete": {ADMIN},
     "clients.link_new": STAFF,
     "clients.link_revoke": STAFF,
     "clients.intake": {ADMIN, THERAPIST},

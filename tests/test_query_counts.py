@@ -36,10 +36,11 @@ def _visit_with_note() -> int:
 
 # Each key page, its URL in the seeded clinic, and the most statements it may take. Pages
 # that show health details write an audit event, three statements (the chain's head row is
-# advanced, the event inserted, the head's hash set).
+# advanced, the event inserted, the head's hash set). The admin's client page also asks when
+# the client's retention period ends, in one statement.
 PAGES = {
     "client search": (lambda: "/clients?q=c", 5),
-    "client page": (lambda: f"/clients/{_busiest_client()}", 16),
+    "client page": (lambda: f"/clients/{_busiest_client()}", 17),
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 8),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 16),
     "invoice list": (lambda: "/invoices?status=all", 4),

@@ -264,6 +264,7 @@ SETTINGS = {
     "default_tax_rate": "0",
     "invoice_prefix": "SFM",
     "page_size": "A4",
+    "retention_years": "10",
 }
 
 

@@ -5,6 +5,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -134,6 +135,16 @@ class SettingsForm(FlaskForm):
         description="Staff without an authenticator app are asked to set one up before "
         "they can use anything else, you included.",
     )
+    retention_years = IntegerField(
+        "Keep client records for (years)",
+        validators=[
+            InputRequired(message="Enter a number of years, e.g. 10."),
+            NumberRange(min=1, max=100, message="Enter a number of years between 1 and 100."),
+        ],
+        description="Counted from the client's last visit, or from their 18th birthday if that "
+        "is later; invoices from their date. Until then a client can be archived, not deleted. "
+        "Check what the law asks where you practise.",
+    )
 
     def values(self) -> dict:
         """The settings columns, as the service takes them."""
@@ -148,6 +159,7 @@ class SettingsForm(FlaskForm):
             "invoice_prefix": self.invoice_prefix.data,
             "page_size": self.page_size.data,
             "require_two_factor": self.require_two_factor.data,
+            "retention_years": self.retention_years.data,
         }
 
 

@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, LargeBinary, String, Text
+from sqlalchemy import Boolean, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from clinic.extensions import db
@@ -25,6 +25,7 @@ DEFAULTS = {
     "invoice_prefix": "INV",
     "page_size": PageSize.A4.value,
     "require_two_factor": False,
+    "retention_years": 10,
 }
 
 
@@ -46,6 +47,8 @@ class ClinicSettings(db.Model):
     page_size: Mapped[str] = mapped_column(String(6))
     # Every member of staff must enrol an authenticator before using the app.
     require_two_factor: Mapped[bool] = mapped_column(Boolean)
+    # How long a client's records are kept before they may be erased (clients.retention).
+    retention_years: Mapped[int] = mapped_column(Integer)
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_mime: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -156,6 +156,9 @@ class HandoutLink(db.Model):
         return self.revoked_at is None and self.expires_at > now
 
 
+DELIVERY_METHOD_LABELS = {"email": "Emailed", "link": "Download link made", "print": "Printed"}
+
+
 class HandoutDelivery(db.Model):
     """One attempt to put a handout in the client's hands: emailed, a link made, or printed."""
 
@@ -182,4 +185,4 @@ class HandoutDelivery(db.Model):
 
     @property
     def method_label(self) -> str:
-        return {"email": "Emailed", "link": "Download link made", "print": "Printed"}[self.method]
+        return DELIVERY_METHOD_LABELS[self.method]

@@ -162,3 +162,10 @@ class SendLinkForm(FlaskForm):
 class ConsentForm(FlaskForm):
     body = TextAreaField("Consent wording", validators=[Length(max=10_000)],
                          render_kw={"rows": 10})
+
+
+class DeleteClientForm(FlaskForm):
+    # Checked by the service, after the retention period: every attempt reaches it and is
+    # on record, with or without the name.
+    confirm_name = StringField("Type the client's full name to confirm",
+                               validators=[Length(max=170)], render_kw={"autocomplete": "off"})

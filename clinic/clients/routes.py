@@ -4,14 +4,16 @@ import segno
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from clinic import mail
+from clinic import downloads, mail
 from clinic.admin.forms import ConfirmForm
 from clinic.aftercare import handouts
-from clinic.clients import services
+from clinic.clients import export as client_export
+from clinic.clients import retention, services
 from clinic.clients.forms import (
     BirthDateForm,
     ClientForm,
     ConsentForm,
+    DeleteClientForm,
     IntakeForm,
     SendLinkForm,
     intake_form_data,
@@ -107,6 +109,8 @@ def show(client_id: int):
         "visits": visit_services.client_history(client, can(current_user, "notes.read")),
         "invoices": invoice_services.client_invoices(client.id, current_user),
         "handouts": handouts.for_client(client.id),
+        "kept_until": retention.retention_ends(client) if can(current_user, "clients.delete")
+        else None,
     }
     if current and context["health_visible"]:
         if len(history) > 1:
@@ -133,6 +137,36 @@ def _set_archived(client_id: int, archived: bool):
         services.set_archived(client, archived)
         flash(f"{client.name} is {'archived' if archived else 'restored'}.")
     return redirect(url_for("clients.show", client_id=client.id))
+
+
+@bp.get("/clients/<int:client_id>/export")
+@requires("clients.export")
+def export(client_id: int):
+    client = services.get_client(client_id)
+    try:
+        archive, file_name = client_export.export_archive(client, current_user, date.today())
+    except ValidationError as error:
+        flash(error.errors[""], "error")
+        return redirect(url_for("clients.show", client_id=client.id))
+    return downloads.attachment(archive, "application/zip", file_name)
+
+
+@bp.route("/clients/<int:client_id>/delete", methods=["GET", "POST"])
+@requires("clients.delete")
+def delete(client_id: int):
+    client = services.get_client(client_id)
+    form = DeleteClientForm()
+    if form.validate_on_submit():
+        name = client.name
+        try:
+            retention.erase(client, form.confirm_name.data or "", date.today())
+        except ValidationError as error:
+            apply_to_form(form, error)
+        else:
+            flash(f"The records of {name} are erased.")
+            return redirect(url_for("clients.index"))
+    return render_template("clients/delete.html", form=form, client=client,
+                           kept_until=retention.retention_ends(client))
 
 
 # ---- staff: intakes ----

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from clinic.audit.content import hash_content
 from clinic.extensions import db
 from clinic.invoices.money import LineAmounts, line_amounts
+from clinic.records import erasure_permitted
 from clinic.types import ScaledDecimal, UTCDateTime, utcnow
 
 MONEY = ScaledDecimal(2)
@@ -294,8 +295,11 @@ def _issued(invoice: Invoice | None) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_issued_documents(session: Session, flush_context, instances) -> None:
+    erasing = erasure_permitted(session)
     for instance in session.dirty | session.deleted | session.new:
         deleted = instance in session.deleted
+        if deleted and erasing:
+            continue
         if isinstance(instance, Invoice) and _issued(instance) and (
             deleted or _changed_columns(instance) - MUTABLE_AFTER_ISSUE
         ):

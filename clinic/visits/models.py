@@ -10,6 +10,7 @@ from clinic.audit.content import hash_content
 from clinic.auth.models import User
 from clinic.clients.models import Client
 from clinic.extensions import db
+from clinic.records import erasure_permitted
 from clinic.types import UTCDateTime, utcnow
 
 
@@ -225,11 +226,17 @@ def _refuse_changing_a_signed_note(mapper, connection, note: TreatmentNote) -> N
 
 @event.listens_for(TreatmentNote, "before_delete")
 def _refuse_deleting_a_signed_note(mapper, connection, note: TreatmentNote) -> None:
-    if _was_signed(note):
+    if _was_signed(note) and not erasure_permitted(object_session(note)):
         raise NoteLocked(f"treatment note {note.id} is signed and cannot be deleted")
 
 
 @event.listens_for(NoteAddendum, "before_update")
-@event.listens_for(NoteAddendum, "before_delete")
 def _refuse_rewriting_an_addendum(mapper, connection, addendum: NoteAddendum) -> None:
     raise NoteLocked(f"addendum {addendum.id} is part of a signed record and cannot be changed")
+
+
+@event.listens_for(NoteAddendum, "before_delete")
+def _refuse_deleting_an_addendum(mapper, connection, addendum: NoteAddendum) -> None:
+    if not erasure_permitted(object_session(addendum)):
+        raise NoteLocked(f"addendum {addendum.id} is part of a signed record and cannot be "
+                         "deleted")
