@@ -14,6 +14,7 @@ from clinic import export as clinic_export
 from clinic.admin import services as admin_services
 from clinic.audit import chain as audit_chain
 from clinic.audit import sealed as sealed_records
+from clinic.auth import two_factor
 from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.validation import ValidationError
@@ -44,6 +45,23 @@ def create_user(email, name, role, registration_number, password_stdin):
             click.echo(f"{field or 'error'}: {message}", err=True)
         raise SystemExit(1) from None
     click.echo(f"Created {user.role} {user.email}.")
+
+
+@users.command("reencrypt-two-factor")
+@click.option("--old-key-stdin", is_flag=True, help="Read the old key from standard input.")
+def reencrypt_two_factor(old_key_stdin):
+    """After TOTP_ENCRYPTION_KEY (or SECRET_KEY, while that is unset) changed: move the
+    authenticator secrets kept under the old key to the new one."""
+    if old_key_stdin:
+        old_key = sys.stdin.readline().rstrip("\r\n")
+    else:
+        old_key = click.prompt("The old key", hide_input=True)
+    result = two_factor.reencrypt_secrets(old_key)
+    click.echo(f"Re-encrypted {result.moved} authenticator secret(s) under the current key.")
+    if result.unreadable:
+        click.echo("These open with neither key; reset their two-factor sign-in: "
+                   + ", ".join(result.unreadable), err=True)
+        raise SystemExit(1)
 
 
 @demo_group.command("seed")

@@ -61,6 +61,8 @@ def from_environment(instance_path: Path, overrides: dict) -> dict:
     return {
         "DEVELOPMENT": development,
         "SECRET_KEY": secret_key,
+        # Encrypts authenticator secrets; unset, a key derived from SECRET_KEY does.
+        "TOTP_ENCRYPTION_KEY": os.environ.get("TOTP_ENCRYPTION_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             os.environ.get("DATABASE_URL", default_db)
         ),

@@ -1,8 +1,11 @@
 """The audit log is tamper-evident: `flask audit verify` finds any edited, removed or forged row."""
 
+import hashlib
+import json
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import delete, func, select, text
 
@@ -124,3 +127,69 @@ def test_the_migration_seals_events_written_before_it(build_app, tmp_path):
     result = verify(app)
     assert result.exit_code == 0, result.output
     assert "3 events" in result.output
+
+
+def test_an_event_without_a_client_is_sealed_as_before_clients_were_named(app):
+    with app.app_context():
+        event = audit.record("login.failed", "login", "someone@example.org",
+                             detail={"reason": "wrong password"})
+        db.session.commit()
+        payload = [event.seq, event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                   None, "login.failed", "login", "someone@example.org", None,
+                   '{"reason": "wrong password"}', event.prev_hash]
+        assert event.client_id is None
+        assert event.hash == hashlib.sha256(
+            json.dumps(payload, separators=(",", ":")).encode()
+        ).hexdigest()
+
+
+def set_client_of(app, seq: int, client_id: int | None) -> None:
+    with app.app_context():
+        db.session.execute(text("UPDATE audit_event SET client_id = :client WHERE seq = :seq"),
+                           {"client": client_id, "seq": seq})
+        db.session.commit()
+
+
+@pytest.mark.parametrize("forged_client", [None, 8])
+def test_a_client_changed_with_raw_sql_is_named(app, forged_client):
+    add_events(app, 5)
+    assert verify(app).exit_code == 0
+    set_client_of(app, 3, forged_client)
+    result = verify(app)
+    assert result.exit_code == 1
+    assert "BROKEN at event #3: its content was changed" in result.output
+
+
+def test_a_client_given_to_an_event_that_had_none_is_named(app):
+    add_events(app, 3)
+    with app.app_context():
+        audit.record("login.failed", "login", "someone@example.org")
+        db.session.commit()
+    set_client_of(app, 4, 7)
+    result = verify(app)
+    assert result.exit_code == 1
+    assert "BROKEN at event #4: its content was changed" in result.output
+
+
+def test_events_sealed_before_clients_were_named_still_verify_after_the_upgrade(
+    build_app, tmp_path
+):
+    app = build_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        upgrade(revision="0005")
+        for n in range(3):
+            db.session.execute(
+                text("INSERT INTO audit_event (occurred_at, action, object_type, object_id) "
+                     "VALUES (:at, 'intake.viewed', 'client', :n)"),
+                {"at": datetime(2026, 1, 2, 3, 4, 5, n, tzinfo=UTC), "n": str(n + 1)},
+            )
+        db.session.commit()
+        upgrade(revision="0008")
+        upgrade()
+        # Filling in the client would change what the old seals cover, so it stays empty.
+        assert db.session.scalars(select(AuditEvent.client_id)).all() == [None] * 3
+        audit.record("intake.viewed", "client", 1)
+        db.session.commit()
+    result = verify(app)
+    assert result.exit_code == 0, result.output
+    assert "4 events" in result.output

@@ -2,16 +2,25 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
+from clinic.aftercare.models import Handout
 from clinic.audit import services as audit
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.types import utcnow
-from tests.conftest import post_form, recorded_statements
+from tests.aftercare.conftest import (  # noqa: F401 (fixtures)
+    make_client,
+    make_intake,
+    make_visit,
+    session_visit,
+    standard_library,
+)
+from tests.aftercare.test_builder import generate
+from tests.conftest import post_form, recorded_statements, sign_in
 
 
 def add_events(app, count: int, action: str = "client.viewed", **fields) -> None:
@@ -110,3 +119,77 @@ def test_cells_that_look_like_formulas_are_quoted(app, client, signed_in):
     body = response.get_data(as_text=True)
     response.close()
     assert "'=1+2" in body
+
+
+def client_trail_export(client, client_id: int) -> list[dict]:
+    response = client.get("/admin/audit.csv", query_string={"client": client_id})
+    body = response.get_data(as_text=True)
+    response.close()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def look_at_everything(app, client, made) -> str:
+    """As the therapist: the intake, the visit with its note, and a handout downloaded.
+    Returns the handout's id."""
+    sign_in(client, made.therapist)
+    assert client.get(f"/clients/{made.client_id}/intakes/1").status_code == 200
+    assert client.get(f"/visits/{made.visit_id}").status_code == 200
+    generate(client, made.visit_id, [made.techniques["jaw-release"]])
+    with app.app_context():
+        handout_id = db.session.scalar(
+            select(Handout.id).where(Handout.visit_id == made.visit_id)
+        )
+    assert client.get(f"/handouts/{handout_id}.pdf").status_code == 200
+    post_form(client, "/logout")
+    return str(handout_id)
+
+
+def test_a_clients_audit_trail_has_their_records_seen_and_no_one_elses(
+    app, client, make_user, make_client, make_intake, session_visit  # noqa: F811
+):
+    jane = session_visit()
+    olive_id = make_client(first_name="Olive", last_name="Marsh")
+    make_intake(olive_id, teeth_grinding="Days.")
+    olive = session_visit(client_id=olive_id, therapist=jane.therapist,
+                          day=date.today() - timedelta(days=1))
+    janes_handout = look_at_everything(app, client, jane)
+    olives_handout = look_at_everything(app, client, olive)
+
+    sign_in(client, make_user(Role.ADMIN))
+    client_page = client.get(f"/clients/{jane.client_id}").get_data(as_text=True)
+    assert f'href="/admin/audit?client={jane.client_id}">Audit trail</a>' in client_page
+    trail = client.get("/admin/audit", query_string={"client": jane.client_id})
+    page = trail.get_data(as_text=True)
+    for action in ("intake.viewed", "note.viewed", "handout.downloaded"):
+        assert f"<code>{action}</code>" in page, action
+    assert "Jane Fairweather" in page and "Olive Marsh" not in page
+
+    rows = client_trail_export(client, jane.client_id)
+    assert {row["client_id"] for row in rows} == {str(jane.client_id)}
+    assert {row["client"] for row in rows} == {"Jane Fairweather"}
+    seen = {(row["action"], row["object_type"], row["object_id"]) for row in rows}
+    assert ("intake.viewed", "client", str(jane.client_id)) in seen
+    assert ("handout.downloaded", "handout", janes_handout) in seen
+    assert any(action == "note.viewed" for action, _, _ in seen)
+    assert ("handout.downloaded", "handout", olives_handout) not in seen
+    olive_rows = client_trail_export(client, olive.client_id)
+    assert {row["client_id"] for row in olive_rows} == {str(olive.client_id)}
+    assert ("handout.downloaded", "handout", olives_handout) in {
+        (row["action"], row["object_type"], row["object_id"]) for row in olive_rows
+    }
+
+
+def test_only_the_admin_is_offered_a_clients_audit_trail(
+    client, signed_in, make_client  # noqa: F811
+):
+    client_id = make_client()
+    signed_in(Role.THERAPIST)
+    assert "Audit trail" not in client.get(f"/clients/{client_id}").get_data(as_text=True)
+
+
+def test_a_client_number_that_is_not_one_is_shown_next_to_its_field(client, signed_in):
+    signed_in(Role.ADMIN)
+    for bad in ("jane", "0", "99999999999999999999"):
+        response = client.get("/admin/audit", query_string={"client": bad})
+        assert response.status_code == 200
+        assert 'id="client-error"' in response.get_data(as_text=True), bad

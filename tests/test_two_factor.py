@@ -8,12 +8,15 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
 
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import RecoveryCode, Role, User
+from clinic.auth.passwords import hash_password
 from clinic.extensions import db
-from tests.conftest import csrf_token, post_form, sign_in
+from clinic.types import utcnow
+from tests.conftest import PASSWORD, TEST_CONFIG, StaffMember, csrf_token, post_form, sign_in
 
 SECRET_ON_PAGE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 ENROLMENT_TOKEN = re.compile(r'name="enrolment" type="hidden" value="([^"]+)"')
@@ -344,3 +347,97 @@ def test_every_two_factor_event_is_audited(app, client, enrolled, make_user):
         "two_factor.reset",
     ]
     assert audit_actions(app, "login.password_accepted") == ["login.password_accepted"] * 2
+
+
+# ---- the secret at rest ----
+
+def stored_secret(app, user_id: int) -> str | None:
+    with app.app_context():
+        return db.session.execute(
+            text("SELECT totp_secret FROM staff_user WHERE id = :id"), {"id": user_id}
+        ).scalar_one()
+
+
+def test_the_authenticator_secret_is_stored_encrypted(app, enrolled):
+    member, secret, _ = enrolled
+    stored = stored_secret(app, member.id)
+    assert stored.startswith("v1:")
+    assert secret not in stored.upper()
+
+
+def test_with_another_key_codes_are_refused_with_a_reason_and_recovery_codes_still_work(
+    build_app, enrolled
+):
+    member, secret, codes = enrolled
+    rekeyed = build_app(TOTP_ENCRYPTION_KEY="not the key the secret was stored with")
+    browser = rekeyed.test_client()
+    sign_in(browser, member)
+    response = verify(browser, next_code(secret))
+    assert response.status_code == 200
+    assert ("Codes from your authenticator app cannot be checked at the moment"
+            in response.get_data(as_text=True))
+    assert browser.get("/").status_code == 302
+    assert verify(browser, codes[0]).headers["Location"] == "/"
+    with rekeyed.app_context():
+        reasons = db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "two_factor.failed")
+        ).all()
+    assert reasons == ['{"reason": "authenticator secret unreadable"}']
+
+
+def test_a_secret_copied_onto_another_account_opens_nothing(app, client, enrolled, make_user):
+    member, secret, _ = enrolled
+    other = make_user(Role.RECEPTION)
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE staff_user SET totp_secret = :secret, totp_enabled_at = :now "
+                 "WHERE id = :id"),
+            {"secret": stored_secret(app, member.id), "now": utcnow(), "id": other.id},
+        )
+        db.session.commit()
+    sign_in(client, other)
+    response = verify(client, next_code(secret))
+    assert "cannot be checked at the moment" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_the_upgrade_encrypts_secrets_kept_before_it_and_sign_in_goes_on(build_app, tmp_path):
+    app = build_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    secret = pyotp.random_base32()
+    with app.app_context():
+        upgrade(revision="0008")
+        user = User(role=Role.THERAPIST, email="maya@clinic.example", name="Maya Okafor",
+                    password_hash=hash_password(PASSWORD), active=True,
+                    totp_secret=secret, totp_enabled_at=utcnow())
+        db.session.add(user)
+        db.session.commit()
+        member = StaffMember(user.id, user.email, PASSWORD, user.role, user.name)
+        upgrade()
+    assert secret not in stored_secret(app, member.id)
+    browser = app.test_client()
+    sign_in(browser, member)
+    assert verify(browser, pyotp.TOTP(secret).now()).headers["Location"] == "/"
+    with app.app_context():
+        downgrade(revision="0008")
+    assert stored_secret(app, member.id) == secret
+
+
+def reencrypt(app, old_key: str):
+    return app.test_cli_runner().invoke(
+        args=["users", "reencrypt-two-factor", "--old-key-stdin"], input=old_key + "\n"
+    )
+
+
+def test_after_a_key_change_the_secrets_move_to_the_new_key(build_app, enrolled):
+    member, secret, _ = enrolled
+    rekeyed = build_app(TOTP_ENCRYPTION_KEY="the clinic's new two-factor key")
+    wrong = reencrypt(rekeyed, "a key that was never used")
+    assert wrong.exit_code == 1
+    assert f"reset their two-factor sign-in: {member.email}" in wrong.output
+    result = reencrypt(rekeyed, TEST_CONFIG["SECRET_KEY"])
+    assert result.exit_code == 0, result.output
+    assert "Re-encrypted 1 authenticator secret(s)" in result.output
+    browser = rekeyed.test_client()
+    sign_in(browser, member)
+    assert verify(browser, next_code(secret)).headers["Location"] == "/"
+    assert "Re-encrypted 0" in reencrypt(rekeyed, TEST_CONFIG["SECRET_KEY"]).output

@@ -173,6 +173,10 @@ class AuditFilterForm(FlaskForm):
     action = SelectField("Action", default="")
     object_type = StringField("Record type", validators=[Optional(), Length(max=32)])
     object_id = StringField("Record id", validators=[Optional(), Length(max=255)])
+    # Bounded like the database's integer ids, so no number typed here can overflow a query.
+    client = IntegerField("Client number", validators=[
+        Optional(), NumberRange(min=1, max=2**31 - 1, message="Enter a client's number."),
+    ])
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC)", validators=[Optional()])
 
@@ -191,6 +195,7 @@ class AuditFilterForm(FlaskForm):
             action=self.action.data or None,
             object_type=(self.object_type.data or "").strip() or None,
             object_id=(self.object_id.data or "").strip() or None,
+            client_id=self.client.data,
             date_from=self.date_from.data,
             date_to=self.date_to.data,
         )

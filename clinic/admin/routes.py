@@ -156,11 +156,11 @@ def audit_log():
 def audit_export():
     _, filters = _audit_filters()
     audit.record_export(filters)
-    header = ["id", "occurred_at_utc", "actor", "action", "object_type", "object_id", "ip",
-              "detail"]
+    header = ["id", "occurred_at_utc", "actor", "action", "object_type", "object_id",
+              "client_id", "client", "ip", "detail"]
     rows = (
         [row.id, row.occurred_at.isoformat(), row.actor, row.action, row.object_type,
-         row.object_id, row.ip, row.detail]
+         row.object_id, row.client_id or "", row.client, row.ip, row.detail]
         for row in audit.export(filters)
     )
     return csv_response("audit-log.csv", itertools.chain([header], rows))

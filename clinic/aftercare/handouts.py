@@ -198,7 +198,7 @@ def generate(built: Builder, draft: Draft, actor: User) -> Handout:
     )
     db.session.add(handout)
     db.session.flush()
-    audit.record("handout.created", "handout", handout.id,
+    audit.record("handout.created", "handout", handout.id, client_id=handout.client_id,
                  detail={"visit": visit.id, "client": visit.client_id,
                          "techniques": [technique.slug for technique in chosen]})
     db.session.commit()
@@ -222,7 +222,8 @@ def visit_day(handout: Handout) -> date:
 def pdf(handout: Handout, via: str, link: HandoutLink | None = None) -> tuple[bytes, str]:
     """The stored bytes, exactly as handed out, and their file name. Every download is noted."""
     detail = {"via": via} | ({"link": link.id} if link else {})
-    audit.record("handout.downloaded", "handout", handout.id, detail=detail)
+    audit.record("handout.downloaded", "handout", handout.id, client_id=handout.client_id,
+                 detail=detail)
     db.session.commit()
     return handout.pdf, documents.pdf_file_name(handout.id, visit_day(handout))
 
@@ -272,7 +273,7 @@ def _deliver(handout: Handout, actor: User, method: Delivery, *, recipient: str 
     db.session.add(delivery)
     db.session.flush()
     action = "handout.email_failed" if error else AUDIT_ACTIONS[method]
-    audit.record(action, "handout", handout.id,
+    audit.record(action, "handout", handout.id, client_id=handout.client_id,
                  detail={"delivery": delivery.id} | ({"link": link.id} if link else {}))
     db.session.commit()
     return delivery
@@ -340,7 +341,8 @@ def revoke_link(handout: Handout, link_id: int) -> HandoutLink:
                                                      HandoutLink.handout_id == handout.id))
     if link.revoked_at is None:
         link.revoked_at = utcnow()
-        audit.record("handout_link.revoked", "handout", handout.id, detail={"link": link.id})
+        audit.record("handout_link.revoked", "handout", handout.id,
+                     client_id=handout.client_id, detail={"link": link.id})
         db.session.commit()
     return link
 

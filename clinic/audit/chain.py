@@ -20,7 +20,12 @@ HEAD = AuditChainHead.__table__
 
 
 def event_hash(event: AuditEvent) -> str:
-    """The seal of one event. Its format is permanent: changing it would break every chain."""
+    """The seal of one event. Its format is permanent: changing it would break every chain.
+
+    The client an event concerns was added later (migration 0011); it is sealed only when set,
+    so events sealed before it still verify. A client set, changed or removed afterwards
+    changes the seal either way: a payload with it is one item longer than one without.
+    """
     payload = [
         event.seq,
         event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -32,6 +37,8 @@ def event_hash(event: AuditEvent) -> str:
         event.detail,
         event.prev_hash,
     ]
+    if event.client_id is not None:
+        payload.append(event.client_id)
     canonical = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -23,6 +23,8 @@ class AuditEvent(db.Model):
     __table_args__ = (
         Index("ix_audit_event_action_object", "action", "object_id", "occurred_at"),
         Index("ix_audit_event_action_ip", "action", "ip", "occurred_at"),
+        # A client's trail, newest first, a page at a time.
+        Index("ix_audit_event_client_id", "client_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(
@@ -36,6 +38,9 @@ class AuditEvent(db.Model):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(45))
+    # The client the event concerns, if any. No foreign key: sealed rows never change, so
+    # nothing done to a client's record may depend on them or reach into them.
+    client_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

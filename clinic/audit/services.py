@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from clinic.audit import chain
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import User
+from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.types import utcnow
 
@@ -24,9 +25,16 @@ def record(
     object_id: object = None,
     *,
     actor_id: int | None = None,
+    client_id: int | None = None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Add a sealed audit event to the current transaction, saved with the change it describes."""
+    """Add a sealed audit event to the current transaction, saved with the change it describes.
+
+    `client_id` names the client the event concerns, for the client's audit trail; an event
+    about a client record itself concerns that client without saying so.
+    """
+    if client_id is None and object_type == "client":
+        client_id = int(object_id)
     ip = None
     if has_request_context():
         ip = request.remote_addr
@@ -39,6 +47,7 @@ def record(
         object_id=None if object_id is None else str(object_id),
         actor_id=actor_id,
         ip=ip,
+        client_id=client_id,
         detail=json.dumps(detail, sort_keys=True) if detail else None,
     )
     chain.seal(event)
@@ -66,6 +75,7 @@ class AuditFilter:
     action: str | None = None
     object_type: str | None = None
     object_id: str | None = None
+    client_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
 
@@ -78,6 +88,8 @@ class AuditRow:
     action: str
     object_type: str
     object_id: str
+    client_id: int | None
+    client: str
     ip: str
     detail: str
 
@@ -87,8 +99,10 @@ def _start_of(day: date) -> datetime:
 
 
 def _query(filters: AuditFilter) -> Select:
-    query = select(AuditEvent, User.name, User.email).outerjoin(
-        User, User.id == AuditEvent.actor_id
+    query = (
+        select(AuditEvent, User.name, User.email, Client)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(Client, Client.id == AuditEvent.client_id)
     )
     if filters.actor_id:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
@@ -98,6 +112,8 @@ def _query(filters: AuditFilter) -> Select:
         query = query.where(AuditEvent.object_type == filters.object_type)
     if filters.object_id:
         query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.client_id:
+        query = query.where(AuditEvent.client_id == filters.client_id)
     if filters.date_from:
         query = query.where(AuditEvent.occurred_at >= _start_of(filters.date_from))
     if filters.date_to:
@@ -106,7 +122,7 @@ def _query(filters: AuditFilter) -> Select:
     return query.order_by(AuditEvent.id.desc())
 
 
-def _row(event: AuditEvent, name: str | None, email: str | None) -> AuditRow:
+def _row(event: AuditEvent, name: str | None, email: str | None, client: Client | None) -> AuditRow:
     return AuditRow(
         id=event.id,
         occurred_at=event.occurred_at,
@@ -114,6 +130,8 @@ def _row(event: AuditEvent, name: str | None, email: str | None) -> AuditRow:
         action=event.action,
         object_type=event.object_type or "",
         object_id=event.object_id or "",
+        client_id=event.client_id,
+        client=client.name if client else "",
         ip=event.ip or "",
         detail=event.detail or "",
     )
@@ -144,5 +162,5 @@ def actions() -> list[str]:
 
 def record_export(filters: AuditFilter) -> None:
     detail = {key: str(value) for key, value in vars(filters).items() if value}
-    record("audit.exported", detail=detail or None)
+    record("audit.exported", client_id=filters.client_id, detail=detail or None)
     db.session.commit()

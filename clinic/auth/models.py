@@ -43,9 +43,10 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # Two-factor sign-in: the authenticator's shared secret (it has to be readable to check a
-    # code) and the last time step accepted, so a code seen once is refused after that.
-    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    # Two-factor sign-in: the authenticator's shared secret, encrypted (it has to be readable
+    # to check a code: see auth.totp_secrets), and the last time step accepted, so a code seen
+    # once is refused after that.
+    totp_secret: Mapped[str | None] = mapped_column(String(128))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 

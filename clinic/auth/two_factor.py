@@ -7,6 +7,7 @@ so a replayed code fails even when two app servers receive it at the same moment
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from clinic.admin.services import get_settings
 from clinic.audit import services as audit
+from clinic.auth import totp_secrets
 from clinic.auth.models import RecoveryCode, User
 from clinic.auth.passwords import WRONG_CURRENT_PASSWORD, verify_password
 from clinic.auth.services import SignIn, refusal_if_throttled, succeeded
@@ -35,6 +37,12 @@ CLOCK_DRIFT_STEPS = 1
 ENROLMENT_MAX_AGE_SECONDS = 30 * 60
 
 WRONG_CODE = "That code is not right, or it has been used already. Try the next one."
+CODES_UNCHECKABLE = (
+    "Codes from your authenticator app cannot be checked at the moment. Use one of your "
+    "recovery codes, or ask the clinic's administrator to reset your two-factor sign-in."
+)
+
+log = logging.getLogger(__name__)
 
 # Pages a user who must still enrol may open: the enrolment page itself, and the way out.
 OPEN_BEFORE_ENROLMENT = {"auth.two_factor", "auth.logout", "static"}
@@ -165,15 +173,20 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def _second_factor(user: User, code: str) -> str | None:
-    """How the user proved it ("authenticator" or "recovery code"), or None if the code is wrong.
-    Spends the code either way it matches."""
-    step = _matching_step(user.totp_secret, code, user.totp_last_step)
-    if step is not None and _claim_step(user, step):
-        return "authenticator"
-    if _use_recovery_code(user, code):
-        return "recovery code"
-    return None
+def _opened(user: User, key: str | None = None) -> str | None:
+    """The user's TOTP secret, opened with the app's key (or `key`); None if it does not open."""
+    try:
+        return totp_secrets.decrypt(user.id, user.totp_secret, key)
+    except totp_secrets.SecretUnreadable:
+        return None
+
+
+def _authenticator_secret(user: User) -> str | None:
+    secret = _opened(user)
+    if secret is None:
+        log.error("The two-factor secret of staff user %s does not decrypt: was "
+                  "TOTP_ENCRYPTION_KEY or SECRET_KEY changed?", user.id)
+    return secret
 
 
 def _failed(user: User, reason: str) -> None:
@@ -181,6 +194,27 @@ def _failed(user: User, reason: str) -> None:
         "two_factor.failed", "login", user.email, actor_id=user.id, detail={"reason": reason}
     )
     db.session.commit()
+
+
+def _second_factor(user: User, code: str, failure: str) -> str:
+    """How the user proved it: "authenticator" or "recovery code"; spends the code either way.
+    A refused code is recorded as `failure` and raised as a ValidationError on "code".
+
+    A secret this server cannot decrypt accepts no code at all (recovery codes still work),
+    and the user is told why rather than that their code is wrong.
+    """
+    secret = _authenticator_secret(user)
+    if secret is not None:
+        step = _matching_step(secret, code, user.totp_last_step)
+        if step is not None and _claim_step(user, step):
+            return "authenticator"
+    if _use_recovery_code(user, code):
+        return "recovery code"
+    if secret is None:
+        _failed(user, "authenticator secret unreadable")
+        raise ValidationError({"code": CODES_UNCHECKABLE})
+    _failed(user, failure)
+    raise ValidationError({"code": WRONG_CODE})
 
 
 def enrol(user: User, token: str, code: str) -> list[str]:
@@ -194,7 +228,7 @@ def enrol(user: User, token: str, code: str) -> list[str]:
     if step is None:
         _failed(user, "wrong code at enrolment")
         raise ValidationError({"code": WRONG_CODE})
-    user.totp_secret = enrolment.secret
+    user.totp_secret = totp_secrets.encrypt(user.id, enrolment.secret)
     user.totp_last_step = step
     user.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
@@ -215,10 +249,10 @@ def complete_sign_in(user: User, code: str, ip: str | None) -> SignIn:
     """The second step of signing in: a right code (or recovery code) starts the session."""
     if refusal := refusal_if_throttled(user.email, ip):
         return refusal
-    method = _second_factor(user, code)
-    if method is None:
-        _failed(user, "wrong code")
-        return SignIn(error=WRONG_CODE)
+    try:
+        method = _second_factor(user, code, "wrong code")
+    except ValidationError as refused:
+        return SignIn(error=refused.errors["code"])
     if method == "recovery code":
         audit.record(
             "two_factor.recovery_used", "login", user.email, actor_id=user.id,
@@ -247,9 +281,7 @@ def disable(user: User, password: str, code: str, ip: str | None) -> None:
     if not verify_password(user.password_hash, password):
         _failed(user, "wrong password when turning two-factor off")
         raise ValidationError({"current_password": WRONG_CURRENT_PASSWORD})
-    if _second_factor(user, code) is None:
-        _failed(user, "wrong code when turning two-factor off")
-        raise ValidationError({"code": WRONG_CODE})
+    _second_factor(user, code, "wrong code when turning two-factor off")
     _clear(user)
     audit.record("two_factor.disabled", "staff_user", user.id)
     db.session.commit()
@@ -262,6 +294,32 @@ def reset(user: User) -> None:
     _clear(user)
     audit.record("two_factor.reset", "staff_user", user.id)
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class Reencrypted:
+    moved: int
+    unreadable: list[str]
+
+
+def reencrypt_secrets(old_key: str) -> Reencrypted:
+    """After the app's key changed: store the secrets kept under `old_key` under the new one.
+    Secrets the new key already opens are left as they are; the emails of any that open with
+    neither are returned (those members need their two-factor reset)."""
+    moved, unreadable = 0, []
+    for user in db.session.scalars(select(User).where(User.totp_secret.is_not(None))):
+        if _opened(user) is not None:
+            continue
+        secret = _opened(user, old_key)
+        if secret is None:
+            unreadable.append(user.email)
+            continue
+        user.totp_secret = totp_secrets.encrypt(user.id, secret)
+        moved += 1
+    if moved:
+        audit.record("two_factor.reencrypted", detail={"secrets": moved})
+    db.session.commit()
+    return Reencrypted(moved, unreadable)
 
 
 def require_enrolment():

@@ -200,6 +200,10 @@ def _check_line(details: LineDetails) -> dict:
             "net_amount": amounts.net, "tax_amount": amounts.tax}
 
 
+def _audit(action: str, invoice: Invoice, detail: dict | None = None) -> None:
+    audit.record(action, "invoice", invoice.id, client_id=invoice.client_id, detail=detail)
+
+
 def _require_draft(invoice: Invoice) -> None:
     if not invoice.is_draft:
         raise ValidationError({"": ISSUED_IS_FINAL})
@@ -233,8 +237,7 @@ def create_draft(client: Client, details: DraftDetails, actor_id: int,
     _recompute(invoice)
     db.session.add(invoice)
     db.session.flush()
-    audit.record("invoice.created", "invoice", invoice.id,
-                 detail={"client": client.id, "visit": visit_id})
+    _audit("invoice.created", invoice, detail={"client": client.id, "visit": visit_id})
     db.session.commit()
     return invoice
 
@@ -270,7 +273,7 @@ def update_draft(invoice: Invoice, details: DraftDetails, today: date | None = N
     for key, value in values.items():
         setattr(invoice, key, value)
     invoice.updated_at = utcnow()
-    audit.record("invoice.updated", "invoice", invoice.id)
+    _audit("invoice.updated", invoice)
     commit_or_stale("invoice")
 
 
@@ -280,7 +283,7 @@ def add_line(invoice: Invoice, details: LineDetails) -> None:
     position = max((line.position for line in invoice.lines), default=0) + 1
     invoice.lines.append(InvoiceLine(position=position, **values))
     _recompute(invoice)
-    audit.record("invoice.line_added", "invoice", invoice.id)
+    _audit("invoice.line_added", invoice)
     commit_or_stale("invoice")
 
 
@@ -298,13 +301,13 @@ def remove_line(invoice: Invoice, line_id: int) -> None:
         abort(404)
     invoice.lines.remove(line)
     _recompute(invoice)
-    audit.record("invoice.line_removed", "invoice", invoice.id)
+    _audit("invoice.line_removed", invoice)
     commit_or_stale("invoice")
 
 
 def delete_draft(invoice: Invoice) -> None:
     _require_draft(invoice)
-    audit.record("invoice.deleted", "invoice", invoice.id)
+    _audit("invoice.deleted", invoice)
     db.session.delete(invoice)
     commit_or_stale("invoice")
 
@@ -339,8 +342,8 @@ def issue(invoice: Invoice, today: date | None = None) -> None:
     invoice.issued_at = utcnow()
     invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.ISSUED
     invoice.content_hash = invoice_content_hash(invoice)
-    audit.record("invoice.issued", "invoice", invoice.id,
-                 detail={"number": invoice.number, "content_hash": invoice.content_hash})
+    _audit("invoice.issued", invoice,
+           detail={"number": invoice.number, "content_hash": invoice.content_hash})
     try:
         commit_or_stale("invoice")
     except IntegrityError:
@@ -404,8 +407,8 @@ def record_payment(invoice: Invoice, details: PaymentDetails, actor_id: int,
     # Two payments at once: the invoice's version lets only the first through.
     invoice.updated_at = utcnow()
     db.session.flush()
-    audit.record("invoice.payment", "invoice", invoice.id,
-                 detail={"method": payment.method, "amount": str(payment.amount)})
+    _audit("invoice.payment", invoice,
+           detail={"method": payment.method, "amount": str(payment.amount)})
     commit_or_stale("invoice")
     return payment
 
@@ -440,9 +443,8 @@ def void(invoice: Invoice, reason: str, actor_id: int, today: date | None = None
     note.content_hash = credit_note_content_hash(note)
     db.session.add(note)
     db.session.flush()
-    audit.record("invoice.voided", "invoice", invoice.id,
-                 detail={"credit_note": note.number, "reason": reason,
-                         "content_hash": note.content_hash})
+    _audit("invoice.voided", invoice,
+           detail={"credit_note": note.number, "reason": reason, "content_hash": note.content_hash})
     commit_or_stale("invoice")
     return note
 
@@ -469,7 +471,7 @@ def record_refund(note: CreditNote, details: PaymentDetails, actor_id: int,
     invoice = db.session.get(Invoice, note.invoice_id)
     invoice.updated_at = utcnow()
     db.session.flush()
-    audit.record("credit_note.refund", "credit_note", note.id,
+    audit.record("credit_note.refund", "credit_note", note.id, client_id=invoice.client_id,
                  detail={"method": refund.method, "amount": str(refund.amount)})
     commit_or_stale("invoice")
     return refund
@@ -490,8 +492,7 @@ def claim_original(invoice: Invoice) -> bool:
         .values({column: utcnow()}).execution_options(synchronize_session=False)
     )
     first = result.rowcount == 1
-    audit.record("invoice.printed", "invoice", invoice.id,
-                 detail={"copy": "original" if first else "duplicate"})
+    _audit("invoice.printed", invoice, detail={"copy": "original" if first else "duplicate"})
     db.session.commit()
     return first
 
@@ -502,7 +503,7 @@ def printed_column(invoice: Invoice):
 
 
 def record_copy(invoice: Invoice) -> None:
-    audit.record("invoice.printed", "invoice", invoice.id, detail={"copy": "duplicate"})
+    _audit("invoice.printed", invoice, detail={"copy": "duplicate"})
     db.session.commit()
 
 

@@ -158,7 +158,7 @@ def book(booking: Booking, actor: User) -> Visit:
                   status_reason="", booked_by_id=actor.id)
     db.session.add(visit)
     db.session.flush()
-    audit.record("visit.booked", "visit", visit.id,
+    audit.record("visit.booked", "visit", visit.id, client_id=client.id,
                  detail={"client": client.id, "therapist": therapist.id})
     db.session.commit()
     return visit
@@ -191,7 +191,7 @@ def change_status(visit: Visit, status: str, reason: str, actor: User,
     if new.needs_reason and not reason:
         raise ValidationError({"reason": "Say why, e.g. the client called in sick."})
     visit.status, visit.status_reason, visit.status_changed_at = new.value, reason, utcnow()
-    audit.record("visit.status_changed", "visit", visit.id,
+    audit.record("visit.status_changed", "visit", visit.id, client_id=visit.client_id,
                  detail={"from": current.value, "to": new.value})
     try:
         db.session.commit()
@@ -391,7 +391,7 @@ def get_note(visit: Visit) -> TreatmentNote | None:
 
 def record_note_view(note: TreatmentNote, where: str) -> None:
     """Every look at a note is on record, whoever looks."""
-    audit.record("note.viewed", "treatment_note", note.id,
+    audit.record("note.viewed", "treatment_note", note.id, client_id=note.visit.client_id,
                  detail={"visit": note.visit_id, "view": where})
     audit.commit_view()
 
@@ -443,7 +443,8 @@ def save_draft(visit: Visit, author: User, text: dict[str, str],
     # Drafts change every few seconds while the therapist types; what counts is the signed
     # text, so only the note's creation and signing are recorded.
     if created:
-        audit.record("note.created", "treatment_note", note.id, detail={"visit": visit.id})
+        audit.record("note.created", "treatment_note", note.id, client_id=visit.client_id,
+                     detail={"visit": visit.id})
     _commit_note(note)
     return note
 
@@ -469,7 +470,7 @@ def sign(visit: Visit, author: User, text: dict[str, str],
     note.content_hash = note_content_hash(note, visit.client_id)
     db.session.flush()
     # The hash goes into the chained log too: rewriting the note and its hash would break it.
-    audit.record("note.signed", "treatment_note", note.id,
+    audit.record("note.signed", "treatment_note", note.id, client_id=visit.client_id,
                  detail={"visit": visit.id, "content_hash": note.content_hash})
     _commit_note(note)
     return note
@@ -498,7 +499,7 @@ def add_addendum(visit: Visit, author: User, reason: str, text: str) -> NoteAdde
     addendum.content_hash = addendum_content_hash(addendum)
     db.session.add(addendum)
     db.session.flush()
-    audit.record("note.addendum_added", "treatment_note", note.id,
+    audit.record("note.addendum_added", "treatment_note", note.id, client_id=visit.client_id,
                  detail={"visit": visit.id, "addendum": addendum.id,
                          "content_hash": addendum.content_hash})
     db.session.commit()

@@ -57,8 +57,9 @@ def upgrade():
         occurred_at = row["occurred_at"]
         if occurred_at.tzinfo is None:
             occurred_at = occurred_at.replace(tzinfo=UTC)
+        # Events named no client yet (that came in 0011), so none is sealed.
         event = SimpleNamespace(**{**row, "seq": seq, "prev_hash": previous,
-                                   "occurred_at": occurred_at})
+                                   "occurred_at": occurred_at, "client_id": None})
         previous = event_hash(event)
         connection.execute(
             events.update()

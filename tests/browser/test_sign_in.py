@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from clinic.auth.models import Role
 from tests.browser.conftest import assert_accessible, sign_in_through_the_form
+from tests.clients.conftest import make_client, make_intake  # noqa: F401 (fixtures)
 
 HOME_HEADINGS = {
     Role.ADMIN: "Clinic overview",
@@ -78,4 +79,20 @@ def test_admin_filters_the_audit_log(page, live_server, make_user):
     page.get_by_label("Action").select_option("login.succeeded")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("cell", name="login.succeeded")).to_have_count(1)
+    assert_accessible(page)
+
+
+def test_admin_opens_a_clients_audit_trail_from_the_client_page(
+    page, live_server, make_user, make_client, make_intake  # noqa: F811
+):
+    client_id = make_client(first_name="Jane", last_name="Fairweather")
+    make_intake(client_id, teeth_grinding="At night.")
+    admin = make_user(Role.ADMIN)
+    sign_in_through_the_form(page, live_server, admin.email, admin.password)
+    page.goto(f"{live_server}/clients/{client_id}")
+    page.get_by_role("link", name="Audit trail").click()
+    expect(page.get_by_label("Client number")).to_have_value(str(client_id))
+    log = page.get_by_role("table")
+    expect(log.get_by_role("cell", name="intake.viewed", exact=True)).to_be_visible()
+    expect(log.get_by_role("link", name="Jane Fairweather").first).to_be_visible()
     assert_accessible(page)
