@@ -222,4 +222,6 @@ def test_the_migration_seals_records_signed_and_issued_before_it(app, records):
         downgrade(revision="0008")
         upgrade()
     assert _hashes(app) == sealed_by_the_app
-    assert verify(app).exit_code == 0
+    # Going below 0011 drops the client named on each audit event, so only the records are
+    # expected to verify after this round trip, not the audit chain.
+    assert "Signed and issued records intact" in verify(app).output
