@@ -11,8 +11,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     event,
     inspect,
 )
@@ -231,6 +233,29 @@ class Payment(db.Model):
     @property
     def method_label(self) -> str:
         return PaymentMethod(self.method).label
+
+
+class InvoiceDocument(db.Model):
+    """One state of an issued invoice as printed: the PDF, kept so that printing the same state
+    again serves these bytes instead of rendering them anew.
+
+    `state_key` is the fingerprint of everything the PDF is made from (see
+    clinic.invoices.documents): a payment, a void, a DUPLICATE stamp or a new letterhead make a
+    new state. Only the newest state of each copy kind (original, duplicate) is kept: an
+    invoice only moves forward, so an older state is never printed again, and the audit log
+    records every print.
+    """
+
+    __tablename__ = "invoice_document"
+    __table_args__ = (UniqueConstraint("invoice_id", "state_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    state_key: Mapped[str] = mapped_column(String(64))
+    duplicate: Mapped[bool] = mapped_column(Boolean)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---- issued documents never change ----

@@ -1,0 +1,170 @@
+"""Each state of an issued invoice is rendered once; printing it again serves the stored PDF."""
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from clinic.auth.models import Role
+from clinic.extensions import db
+from clinic.invoices.models import InvoiceDocument
+from clinic.pdf import render
+from tests.conftest import post_form, sign_in
+from tests.invoices.conftest import TODAY
+from tests.invoices.test_pdf import pdf_text, settings  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many PDFs WeasyPrint made: the real renderer, counted."""
+    made = []
+    real = render.html_to_pdf
+
+    def counted(html, **options):
+        made.append(html)
+        return real(html, **options)
+
+    monkeypatch.setattr(render, "html_to_pdf", counted)
+    return made
+
+
+def stored(app, invoice_id: int) -> list[tuple[bool, str]]:
+    """The stored states of the invoice: (is it the duplicate, its PDF's SHA-256)."""
+    with app.app_context():
+        return sorted((row.duplicate, row.pdf_sha256) for row in db.session.execute(
+            select(InvoiceDocument.duplicate, InvoiceDocument.pdf_sha256)
+            .where(InvoiceDocument.invoice_id == invoice_id)
+        ))
+
+
+def pay(client, invoice_id: int, amount: str):
+    response = post_form(client, f"/invoices/{invoice_id}/payments",
+                         {"method": "cash", "amount": amount, "received_on": TODAY.isoformat()})
+    assert response.status_code == 302
+
+
+def test_printing_the_same_state_again_serves_the_stored_pdf(
+    app, client, signed_in, settings, make_invoice, renders  # noqa: F811
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    url = f"/invoices/{made.id}.pdf"
+    original = client.get(url).data
+    first_copy = client.get(url).data
+    assert len(renders) == 2
+    again = [client.get(url) for _ in range(3)]
+    assert len(renders) == 2
+    assert all(response.status_code == 200 and response.data == first_copy
+               for response in again)
+    assert "DUPLICATE" not in pdf_text(original) and "DUPLICATE" in pdf_text(first_copy)
+    # The original and the DUPLICATE reprint are kept apart.
+    assert [duplicate for duplicate, _ in stored(app, made.id)] == [False, True]
+
+
+def test_every_print_is_still_in_the_audit_log(
+    app, client, signed_in, settings, make_invoice, renders  # noqa: F811
+):
+    from clinic.audit.models import AuditEvent
+
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    for _ in range(3):
+        client.get(f"/invoices/{made.id}.pdf")
+    with app.app_context():
+        copies = [json.loads(event.detail)["copy"] for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "invoice.printed")
+            .order_by(AuditEvent.seq))]
+    assert copies == ["original", "duplicate", "duplicate"]
+    assert len(renders) == 2
+
+
+def test_a_payment_is_a_new_state_rendered_once_and_the_old_one_is_dropped(
+    app, client, signed_in, settings, make_invoice, renders  # noqa: F811
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    url = f"/invoices/{made.id}.pdf"
+    client.get(url)
+    before = client.get(url).data
+    pay(client, made.id, "50.00")
+    after = client.get(url).data
+    assert len(renders) == 3
+    assert "50.00" in pdf_text(after) and "Cash" in pdf_text(after)
+    assert "Cash" not in pdf_text(before)
+    assert client.get(url).data == after
+    assert len(renders) == 3
+    # Still one original and one duplicate: the copy before the payment is superseded.
+    assert [duplicate for duplicate, _ in stored(app, made.id)] == [False, True]
+
+    pay(client, made.id, "59.25")
+    receipt = client.get(url).data
+    assert "PAID" in pdf_text(receipt) and "DUPLICATE" not in pdf_text(receipt)
+    assert len(renders) == 4
+
+
+def test_a_letterhead_change_is_a_new_state(
+    app, client, signed_in, settings, make_invoice, renders  # noqa: F811
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    url = f"/invoices/{made.id}.pdf"
+    client.get(url)
+    client.get(url)
+    settings(values={"address": "9 Quarry Lane\nTruro"})
+    moved = client.get(url).data
+    assert len(renders) == 3
+    assert "9 Quarry Lane" in pdf_text(moved)
+    assert client.get(url).data == moved
+    assert len(renders) == 3
+
+
+def test_a_void_invoice_is_a_new_state(
+    app, client, signed_in, settings, make_invoice, renders  # noqa: F811
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    url = f"/invoices/{made.id}.pdf"
+    client.get(url)
+    post_form(client, f"/invoices/{made.id}/void", {"reason": "Billed the wrong client"})
+    void = client.get(url).data
+    assert "Billed the wrong client" in pdf_text(void)
+    assert client.get(url).data == void
+    assert len(renders) == 2
+
+
+def test_a_draft_is_rendered_every_time_and_never_stored(
+    app, client, signed_in, settings, make_invoice, renders  # noqa: F811
+):
+    signed_in(Role.RECEPTION)
+    made = make_invoice()
+    client.get(f"/invoices/{made.id}.pdf")
+    client.get(f"/invoices/{made.id}.pdf")
+    assert len(renders) == 2
+    assert stored(app, made.id) == []
+
+
+def test_two_servers_printing_the_same_state_at_once_serve_one_stored_pdf(
+    app, client, signed_in, settings, make_invoice, build_app, monkeypatch  # noqa: F811
+):
+    """While this server renders, another renders the same state and stores it first."""
+    desk = signed_in(Role.RECEPTION)
+    made = make_invoice(issue=True)
+    url = f"/invoices/{made.id}.pdf"
+    client.get(url)
+    other = build_app().test_client()
+    sign_in(other, desk)
+    theirs = []
+    real = render.html_to_pdf
+
+    def render_while_the_other_server_prints(html, **options):
+        if not theirs:
+            theirs.append(None)  # the other server's own render goes straight through
+            theirs[0] = other.get(url)
+        return real(html, **options)
+
+    monkeypatch.setattr(render, "html_to_pdf", render_while_the_other_server_prints)
+    ours = client.get(url)
+    assert ours.status_code == 200 and theirs[0].status_code == 200
+    assert ours.data == theirs[0].data
+    assert [duplicate for duplicate, _ in stored(app, made.id)] == [False, True]
+
