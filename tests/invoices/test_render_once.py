@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from clinic.auth.models import Role
 from clinic.extensions import db
-from clinic.invoices.models import InvoiceDocument
+from clinic.invoices import services
+from clinic.invoices.models import Invoice, InvoiceDocument
 from clinic.pdf import render
 from tests.conftest import post_form, sign_in
 from tests.invoices.conftest import TODAY
@@ -168,3 +169,68 @@ def test_two_servers_printing_the_same_state_at_once_serve_one_stored_pdf(
     assert ours.data == theirs[0].data
     assert [duplicate for duplicate, _ in stored(app, made.id)] == [False, True]
 
+
+# ---- the batch command ----
+
+def render_all(app, *options):
+    return app.test_cli_runner().invoke(args=["invoices", "render", "--all", *options])
+
+
+@pytest.fixture
+def six_issued(app, settings, make_invoice, make_user):  # noqa: F811
+    """Six issued invoices -- unpaid, paid, void -- and a draft, which is never stored."""
+    made = [make_invoice(issue=True) for _ in range(4)] + [make_invoice(payments=["109.25"])]
+    void = make_invoice(issue=True)
+    with app.app_context():
+        services.void(db.session.get(Invoice, void.id), "Entered twice",
+                      make_user(Role.RECEPTION).id)
+    make_invoice()
+    return [invoice.id for invoice in [*made, void]]
+
+
+def test_render_all_stores_every_issued_invoice_and_a_second_run_renders_nothing(
+    app, client, signed_in, settings, six_issued, renders  # noqa: F811
+):
+    first = render_all(app, "--jobs", "2")
+    assert first.exit_code == 0, first.output
+    assert "Rendered 6 of 6 issued invoices (0 stored already)" in first.stdout
+    assert "6/6 invoices" in first.stderr
+    assert all(len(stored(app, invoice_id)) == 1 for invoice_id in six_issued)
+
+    second = render_all(app, "--jobs", "2")
+    assert "Rendered 0 of 6 issued invoices (6 stored already)" in second.stdout
+
+    # What the batch stored is what the desk prints: no render at the counter.
+    signed_in(Role.RECEPTION)
+    assert client.get(f"/invoices/{six_issued[0]}.pdf").status_code == 200
+    assert renders == []
+
+
+def test_force_renders_what_is_stored_again(app, settings, six_issued):  # noqa: F811
+    render_all(app, "--jobs", "2")
+    assert "Rendered 6 of 6" in render_all(app, "--jobs", "2", "--force").stdout
+    assert all(len(stored(app, invoice_id)) == 1 for invoice_id in six_issued)
+
+
+def test_an_invoice_that_fails_to_render_is_named_and_the_others_are_stored(
+    app, settings, six_issued, monkeypatch  # noqa: F811
+):
+    real = render.html_to_pdf
+
+    def fails_for_the_void_one(html, **options):
+        if "Entered twice" in html:
+            raise RuntimeError("injected fault")
+        return real(html, **options)
+
+    monkeypatch.setattr(render, "html_to_pdf", fails_for_the_void_one)
+    result = render_all(app, "--jobs", "2")
+    assert result.exit_code == 1
+    assert f"1 could not be rendered (see the log): invoice ids {six_issued[-1]}" in result.output
+    assert "Rendered 5 of 6" in result.stdout
+    assert stored(app, six_issued[-1]) == []
+
+
+def test_render_without_all_says_what_to_do(app):
+    result = app.test_cli_runner().invoke(args=["invoices", "render"])
+    assert result.exit_code == 2
+    assert "Say --all to render every issued invoice." in result.output
