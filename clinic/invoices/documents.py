@@ -6,8 +6,8 @@ An issued invoice never changes, so each state of it is rendered once: the first
 state stores the PDF (InvoiceDocument) under the fingerprint of everything it is made from --
 the HTML, so status, payments, credit note, DUPLICATE stamp and letterhead, plus logo, page
 size and stylesheet -- and every later print of that state serves the stored bytes. A payment
-or a new letterhead is a new state, rendered once in turn. Drafts change, so they are
-rendered on every print and never stored.
+or a new letterhead is a new state, rendered once in turn, and it replaces the state before.
+Drafts change, so they are rendered on every print and never stored.
 """
 
 import hashlib
@@ -149,12 +149,11 @@ def _pdf_source(invoice: Invoice, settings: ClinicSettings, duplicate: bool) -> 
     }
 
 
-def _store(invoice_id: int, duplicate: bool, state_key: str, data: bytes, *,
-           replace: bool = False) -> bytes:
-    """Keep `data` as this state of the invoice and drop the state it supersedes; returns the
-    bytes now stored for the state."""
+def _store(invoice_id: int, state_key: str, data: bytes, *, replace: bool = False) -> bytes:
+    """Keep `data` as this state of the invoice in place of the one before; returns the bytes
+    now stored for the state."""
     insert = INSERTS[db.session.get_bind().dialect.name](InvoiceDocument).values(
-        invoice_id=invoice_id, state_key=state_key, duplicate=duplicate, pdf=data,
+        invoice_id=invoice_id, state_key=state_key, pdf=data,
         pdf_sha256=hashlib.sha256(data).hexdigest(),
     )
     state = ["invoice_id", "state_key"]
@@ -172,7 +171,6 @@ def _store(invoice_id: int, duplicate: bool, state_key: str, data: bytes, *,
         data = _stored(invoice_id, state_key)
     db.session.execute(
         delete(InvoiceDocument).where(InvoiceDocument.invoice_id == invoice_id,
-                                      InvoiceDocument.duplicate == duplicate,
                                       InvoiceDocument.state_key != state_key)
     )
     db.session.commit()
@@ -193,7 +191,7 @@ def _issued_pdf(invoice: Invoice, settings: ClinicSettings, duplicate: bool) -> 
     state_key = render.fingerprint(html, **options)
     data = _stored(invoice.id, state_key)
     if data is None:
-        data = _store(invoice.id, duplicate, state_key, render.html_to_pdf(html, **options))
+        data = _store(invoice.id, state_key, render.html_to_pdf(html, **options))
     return data
 
 
@@ -234,13 +232,11 @@ def store_next_copies(invoices: list[Invoice], *, force: bool = False) -> tuple[
     )}
     rendered, failed = 0, []
     for invoice in invoices:
-        duplicate = _printed_before(invoice)
         try:
-            html, options = _pdf_source(invoice, settings, duplicate)
+            html, options = _pdf_source(invoice, settings, _printed_before(invoice))
             state_key = render.fingerprint(html, **options)
             if force or (invoice.id, state_key) not in stored:
-                _store(invoice.id, duplicate, state_key, render.html_to_pdf(html, **options),
-                       replace=force)
+                _store(invoice.id, state_key, render.html_to_pdf(html, **options), replace=force)
                 rendered += 1
         except Exception:
             log.exception("invoice %s: the PDF could not be made", invoice.id)

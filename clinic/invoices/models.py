@@ -241,9 +241,9 @@ class InvoiceDocument(db.Model):
 
     `state_key` is the fingerprint of everything the PDF is made from (see
     clinic.invoices.documents): a payment, a void, a DUPLICATE stamp or a new letterhead make a
-    new state. Only the newest state of each copy kind (original, duplicate) is kept: an
-    invoice only moves forward, so an older state is never printed again, and the audit log
-    records every print.
+    new state. Only the state the invoice prints as next is kept: an invoice only moves
+    forward and the original of each document is printed once, so an older state is never
+    printed again (the audit log records every print).
     """
 
     __tablename__ = "invoice_document"
@@ -252,7 +252,6 @@ class InvoiceDocument(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
     state_key: Mapped[str] = mapped_column(String(64))
-    duplicate: Mapped[bool] = mapped_column(Boolean)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

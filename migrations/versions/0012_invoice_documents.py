@@ -22,7 +22,6 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("invoice_id", sa.Integer(), nullable=False),
         sa.Column("state_key", sa.String(length=64), nullable=False),
-        sa.Column("duplicate", sa.Boolean(), nullable=False),
         sa.Column("pdf", sa.LargeBinary(), nullable=False),
         sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
