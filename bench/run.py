@@ -54,7 +54,8 @@ WORKERS = 2
 P99_TARGET_MS = 50
 THROUGHPUT_TARGET = 0.70
 PDF_TARGET = 7.0
-STORED_PRINT_TARGET_MS = 5
+# A print served from the stored PDF: database work only, a small fraction of a render.
+STORED_PRINT_TARGET = 0.1
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -319,9 +320,9 @@ def table(pages: dict[str, Load], pdf: dict[str, list[float]],
                  f"{invoice / floor:.1f}x", f"<= {PDF_TARGET:g}x floor", "pass" if ok else "FAIL"))
     passed = passed and ok
     stored = batch["stored_print_ms"]
-    ok = stored <= STORED_PRINT_TARGET_MS
+    ok = stored / invoice <= STORED_PRINT_TARGET
     rows.append(("stored invoice print ms (median)", f"{stored:.1f}", f"{invoice:.1f}",
-                 f"{stored / invoice:.2f}x", f"<= {STORED_PRINT_TARGET_MS} ms",
+                 f"{stored / invoice:.2f}x", f"<= {STORED_PRINT_TARGET:g}x a render",
                  "pass" if ok else "FAIL"))
     passed = passed and ok
     speed_up = batch["one"] / batch["two"]
