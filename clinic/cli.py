@@ -21,7 +21,7 @@ from clinic.validation import ValidationError
 users = AppGroup("users", help="Manage staff accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the app.")
 audit_group = AppGroup("audit", help="Check the audit log.")
-invoices_group = AppGroup("invoices", help="Invoice documents.")
+invoices_group = AppGroup("invoices", help="Invoice PDFs.")
 
 
 @users.command("create")
@@ -91,7 +91,7 @@ class ProgressBar:
 
 
 @invoices_group.command("render")
-@click.option("--all", "every", is_flag=True, help="Every issued invoice (the only choice).")
+@click.option("--all", "every", is_flag=True, help="Every issued invoice.")
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="every core", help="Processes rendering at once.")
 @click.option("--force", is_flag=True,

@@ -65,6 +65,7 @@ def render_all(*, jobs: int, force: bool = False,
         return Outcome(0, 0, [])
     chunks = _chunks(ids, jobs)
     config = dict(current_app.config)
+    # Nothing open crosses the fork: each worker connects for itself.
     db.session.remove()
     db.engine.dispose()
     done, rendered, failed = 0, 0, []
