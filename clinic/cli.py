@@ -1,7 +1,9 @@
 """Command line: `flask --app wsgi users create`, `demo seed`, `audit verify`, `export clinic`,
 `backup` and `restore`."""
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -17,12 +19,14 @@ from clinic.audit import sealed as sealed_records
 from clinic.auth import two_factor
 from clinic.auth.models import Role
 from clinic.extensions import db
+from clinic.invoices import batch
 from clinic.validation import ValidationError
 
 users = AppGroup("users", help="Manage staff accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the app.")
 audit_group = AppGroup("audit", help="Check the audit log and the signed and issued records.")
 export_group = AppGroup("export", help="Copy the clinic's records out as plain files.")
+invoices_group = AppGroup("invoices", help="Invoice PDFs.")
 
 
 @users.command("create")
@@ -113,6 +117,48 @@ def export_clinic(directory: Path):
     click.echo(f"Exported {summary.tables} tables, {summary.rows:,} rows, to {directory}.")
 
 
+class ProgressBar:
+    """A bar, the count and the rate on one line of standard error, redrawn in place."""
+
+    WIDTH = 30
+
+    def __init__(self, what: str):
+        self.what = what
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.WIDTH * done // total
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        click.echo(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{total:,} "
+                   f"{self.what}, {rate:.1f}/s", nl=done == total, err=True)
+
+
+@invoices_group.command("render")
+@click.option("--all", "every", is_flag=True, help="Every issued invoice.")
+@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="every core", help="Processes rendering at once.")
+@click.option("--force", is_flag=True,
+              help="Render again what is stored already, e.g. after new fonts were installed.")
+def render_invoices(every: bool, jobs: int, force: bool):
+    """Render and store each issued invoice's PDF as it prints next, so printing it is instant.
+
+    A state already stored is skipped: after a letterhead change every invoice has a new
+    state, so a plain run renders them all.
+    """
+    if not every:
+        raise click.UsageError("Say --all to render every issued invoice.")
+    started = time.monotonic()
+    outcome = batch.render_all(jobs=jobs, force=force, progress=ProgressBar("invoices"))
+    click.echo(f"Rendered {outcome.rendered:,} of {outcome.invoices:,} issued invoices "
+               f"({outcome.invoices - outcome.rendered - len(outcome.failed):,} stored "
+               f"already) in {time.monotonic() - started:.1f} s.")
+    if outcome.failed:
+        raise click.ClickException(
+            f"{len(outcome.failed)} could not be rendered (see the log): invoice ids "
+            + ", ".join(str(invoice_id) for invoice_id in outcome.failed)
+        )
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -146,5 +192,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(export_group)
+    app.cli.add_command(invoices_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -17,7 +17,7 @@ from clinic.audit import services as audit
 from clinic.clients.models import Client, Intake, IntakeLink
 from clinic.extensions import db
 from clinic.formatting import long_date
-from clinic.invoices.models import CreditNote, Invoice, Payment
+from clinic.invoices.models import CreditNote, Invoice, InvoiceDocument, Payment
 from clinic.records import erasing_past_retention
 from clinic.validation import ValidationError
 from clinic.visits.models import NoteAddendum, TreatmentNote, Visit
@@ -94,6 +94,7 @@ def _erase_stages(client_id: int) -> list[tuple[str, object, object]]:
         ("payments", Payment, or_(Payment.invoice_id.in_(invoices),
                                   Payment.credit_note_id.in_(credit_notes))),
         ("credit_notes", CreditNote, CreditNote.id.in_(credit_notes)),
+        ("invoice_prints", InvoiceDocument, InvoiceDocument.invoice_id.in_(invoices)),
         # An invoice's lines go with it (delete-orphan), as an intake's answers do.
         ("invoices", Invoice, Invoice.id.in_(invoices)),
         ("intake_links", IntakeLink, IntakeLink.client_id == client_id),

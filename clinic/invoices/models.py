@@ -11,8 +11,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     event,
     inspect,
 )
@@ -236,6 +238,28 @@ class Payment(db.Model):
     @property
     def method_label(self) -> str:
         return PaymentMethod(self.method).label
+
+
+class InvoiceDocument(db.Model):
+    """One state of an issued invoice as printed: the PDF, kept so that printing the same state
+    again serves these bytes instead of rendering them anew.
+
+    `state_key` is the fingerprint of everything the PDF is made from (see
+    clinic.invoices.documents): a payment, a void, a DUPLICATE stamp or a new letterhead make a
+    new state. Only the state the invoice prints as next is kept: an invoice only moves
+    forward and the original of each document is printed once, so an older state is never
+    printed again (the audit log records every print).
+    """
+
+    __tablename__ = "invoice_document"
+    __table_args__ = (UniqueConstraint("invoice_id", "state_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    state_key: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---- issued documents never change ----

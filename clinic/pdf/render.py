@@ -6,6 +6,7 @@ data: URLs, redirects -- is refused, so text a client typed can never make the s
 a local file or call another machine, even if it somehow reached the HTML unescaped.
 """
 
+import hashlib
 import mimetypes
 import threading
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import weasyprint
 from flask import current_app, render_template
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -26,6 +28,10 @@ PRINT_STYLESHEET = "css/print.css"
 OUTPUT_INTENT = "--clinic-srgb"
 
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+
+# Part of every fingerprint. Raise it when a change here, or to the installed fonts, makes the
+# same HTML print differently: PDFs stored before are then rendered again when next printed.
+RENDER_VERSION = "1"
 
 # WeasyPrint's font configuration and parsed stylesheets are shared by every render in the
 # process: building them costs more than laying out a one-page invoice. Renders take turns,
@@ -86,6 +92,34 @@ def _styles(static_folder: Path, page_size: str) -> _Styles:
     return _Styles([shared, size], color_profiles)
 
 
+@cache
+def _stylesheet_digest(static_folder: Path) -> str:
+    return hashlib.sha256((static_folder / PRINT_STYLESHEET).read_bytes()).hexdigest()
+
+
+def fingerprint(
+    html: str,
+    *,
+    page_size: str = "A4",
+    images: dict[str, Image] | None = None,
+    pdf_variant: str | None = None,
+    pdf_tags: bool = False,
+) -> str:
+    """A digest of everything `html_to_pdf` makes a PDF from: equal fingerprints, equal PDFs.
+
+    The HTML carries the template, its filters and the data; beside it count the print
+    stylesheet, the options, the images' bytes, WeasyPrint's version and RENDER_VERSION.
+    """
+    parts = [RENDER_VERSION, weasyprint.__version__,
+             _stylesheet_digest(Path(current_app.static_folder)), page_size, pdf_variant or "",
+             str(pdf_tags)]
+    for name, image in sorted((images or {}).items()):
+        parts += [name, image.mime, hashlib.sha256(image.data).hexdigest()]
+    digest = hashlib.sha256("\0".join(parts).encode())
+    digest.update(b"\0" + html.encode())
+    return digest.hexdigest()
+
+
 def html_to_pdf(
     html: str,
     *,
@@ -113,6 +147,11 @@ def html_to_pdf(
         )
 
 
+def document_html(template: str, context: dict) -> str:
+    """The document's HTML: `template` (under templates/pdf/) with a plain-dict context."""
+    return render_template(template, **context)
+
+
 def render(
     template: str,
     context: dict,
@@ -126,7 +165,7 @@ def render(
 
     `images` are served to the document as `image/<name>`; static files as `static/<path>`.
     """
-    html = render_template(template, **context)
     return html_to_pdf(
-        html, page_size=page_size, images=images, pdf_variant=pdf_variant, pdf_tags=pdf_tags
+        document_html(template, context), page_size=page_size, images=images,
+        pdf_variant=pdf_variant, pdf_tags=pdf_tags,
     )

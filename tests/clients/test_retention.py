@@ -18,10 +18,12 @@ from clinic.clients import retention
 from clinic.clients import services as client_services
 from clinic.clients.models import Client, Intake, IntakeItem, IntakeLink
 from clinic.extensions import db
+from clinic.invoices import documents as invoice_documents
 from clinic.invoices import services as invoice_services
 from clinic.invoices.models import (
     CreditNote,
     Invoice,
+    InvoiceDocument,
     InvoiceLine,
     IssuedDocumentChanged,
     Payment,
@@ -143,6 +145,7 @@ def counts(app, client_id: int) -> dict[str, int]:
             "deliveries": HandoutDelivery.handout_id.in_(handouts),
             "invoices": Invoice.client_id == client_id,
             "lines": InvoiceLine.invoice_id.in_(invoices),
+            "invoice_prints": InvoiceDocument.invoice_id.in_(invoices),
             "credit_notes": CreditNote.invoice_id.in_(invoices),
             "payments": Payment.invoice_id.in_(invoices) | Payment.credit_note_id.in_(
                 credit_notes),
@@ -165,6 +168,7 @@ def jane_and_otto(app, make_user, full_record, make_invoice):  # noqa: F811
             note, invoice_services.PaymentDetails("cash", Decimal("20.00"), date.today()),
             desk.id)
         client_services.create_link(db.session.get(Client, jane.client_id), desk.id)
+        invoice_documents.invoice_pdf(db.session.get(Invoice, voided.id))
     otto = full_record("Otto", "Quillfeather", "Zanzibar")
     return jane, otto
 
@@ -193,8 +197,8 @@ def test_deleting_is_refused_until_the_period_ends_and_erases_everything_the_day
     erased = erase(app, jane.client_id, " jane  FAIRWEATHER ", last_day + timedelta(days=1))
     assert erased == {
         "handout_deliveries": 1, "handout_links": 0, "handouts": 1, "addenda": 1, "notes": 1,
-        "payments": 3, "credit_notes": 1, "invoices": 2, "intake_links": 1, "intakes": 2,
-        "visits": 1,
+        "payments": 3, "credit_notes": 1, "invoice_prints": 1, "invoices": 2, "intake_links": 1,
+        "intakes": 2, "visits": 1,
     }
     assert set(counts(app, jane.client_id).values()) == {0}
     assert counts(app, otto.client_id) == otto_before
