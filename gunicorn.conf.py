@@ -33,10 +33,11 @@ def post_worker_init(worker) -> None:
     """Make the worker ready for the first PDF before it takes its first request.
 
     WeasyPrint's font configuration and the parsed print stylesheet are built per process
-    (clinic.pdf.render keeps one of each) and the first layout loads the fonts: about 100 ms
-    that would otherwise fall on some user's first print. They are built here, after the
-    fork, because fontconfig and cairo state is not meant to be shared across processes.
-    Database connections are never inherited from the master either: the pool starts empty.
+    (clinic.pdf.render keeps one of each), and the first documents load fonts, glyphs and
+    compile templates: about half a second that would otherwise fall on some user's first
+    print. That is done here, after the fork, because fontconfig and cairo state is not
+    meant to be shared across processes. Database connections are never inherited from the
+    master either: the pool starts empty.
     """
     from clinic.extensions import db
     from clinic.pdf import render
@@ -44,5 +45,4 @@ def post_worker_init(worker) -> None:
     app = worker.wsgi
     with app.app_context():
         db.engine.dispose(close=False)
-        for page_size in render.PAGE_SIZES:
-            render.html_to_pdf("<p>Ready.</p>", page_size=page_size, pdf_variant="pdf/a-3b")
+        render.warm_up()
