@@ -121,10 +121,10 @@ WARM_UP_SAMPLE = ("Ready 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopq
 def warm_up() -> None:
     """Ready this process for its first PDF, so that no user's request pays for it.
 
-    Compiles the PDF templates, then renders a page in each paper size, as PDF/A and as
-    tagged PDF/UA: that builds the shared font configuration and stylesheet and loads the
-    fonts, faces and glyphs the documents use. Call it once in each process, after any fork
-    (fontconfig and cairo state is not shared between processes).
+    Compiles the PDF templates, then renders a page like the documents in each paper size
+    as PDF/A, and once as tagged PDF/UA: that builds the shared font configuration and
+    stylesheets and loads the faces and glyphs the documents use. Call it once in each
+    process, after any fork (fontconfig and cairo state is not shared between processes).
     """
     templates = current_app.jinja_env
     for name in templates.list_templates(filter_func=lambda name: name.startswith("pdf/")):
