@@ -152,6 +152,28 @@ def document_html(template: str, context: dict) -> str:
     return render_template(template, **context)
 
 
+# What the documents print most: the glyphs of each face and size are loaded on first use.
+WARM_UP_SAMPLE = ("Ready 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz "
+                  ".,;:!?'\"()-/&%+#@ \u2013\u2014\u00b7")
+
+
+def warm_up() -> None:
+    """Ready this process for its first PDF, so that no user's request pays for it.
+
+    Compiles the PDF templates, then renders a page like the documents in each paper size
+    as PDF/A, and once as tagged PDF/UA: that builds the shared font configuration and
+    stylesheets and loads the faces and glyphs the documents use. Call it once in each
+    process, after any fork (fontconfig and cairo state is not shared between processes).
+    """
+    templates = current_app.jinja_env
+    for name in templates.list_templates(filter_func=lambda name: name.startswith("pdf/")):
+        templates.get_template(name)
+    html = render_template("pdf/warm_up.html", title="Ready", sample=WARM_UP_SAMPLE)
+    for page_size in PAGE_SIZES:
+        html_to_pdf(html, page_size=page_size, pdf_variant="pdf/a-3b")
+    html_to_pdf(html, pdf_variant="pdf/ua-1")
+
+
 def render(
     template: str,
     context: dict,
