@@ -99,9 +99,16 @@ def _analyze(url: str) -> None:
     engine.dispose()
 
 
+def _upgrade(url: str) -> None:
+    log("flask db upgrade")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=_environment(url), check=True, capture_output=True)
+
+
 def prepare(url: str, size, reuse: bool) -> None:
     if reuse and _counts(url)["visit"]:
         log("reusing the seeded database")
+        _upgrade(url)  # migrations added since it was seeded (new indexes, say)
         _analyze(url)
         return
     engine = create_engine(normalise_database_url(url))
@@ -109,9 +116,7 @@ def prepare(url: str, size, reuse: bool) -> None:
     existing.reflect(engine)
     existing.drop_all(engine)
     engine.dispose()
-    log("flask db upgrade")
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                   env=_environment(url), check=True, capture_output=True)
+    _upgrade(url)
     started = time.monotonic()
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
                       "SECRET_KEY": SECRET_KEY})

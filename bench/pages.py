@@ -1,0 +1,115 @@
+"""The key pages one request at a time, to tell what a page costs from what a crowded machine
+adds: median milliseconds, SQL statements and the time spent inside the database driver.
+
+    .venv/bin/python bench/pages.py [--runs 40] [--profile "schedule day"]
+
+It reads the database `make bench` seeded (the SQLite file under instance/bench/, or
+BENCH_DATABASE_URL), seeding it first if it is empty. --profile prints where one page's time
+goes (cProfile, the 25 costliest functions by their own time and below).
+"""
+
+import argparse
+import cProfile
+import importlib
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    CSRF_INPUT,
+    _database_url,
+    _environment,
+    prepare,
+    targets,
+)
+from bench.seed import DEFAULT
+from clinic.extensions import db
+
+
+class SqlClock:
+    """Counts the statements sent to the database and the time spent in the driver."""
+
+    def __init__(self, engine):
+        self.statements, self.seconds, self._started = 0, 0.0, 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, *_):
+        self._started = time.perf_counter()
+
+    def _after(self, *_):
+        self.statements += 1
+        self.seconds += time.perf_counter() - self._started
+
+    def reset(self) -> None:
+        self.statements, self.seconds = 0, 0.0
+
+
+def signed_in_client(app):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"csrf_token": CSRF_INPUT.search(page).group(1),
+                                "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    if client.get("/").status_code != 200:
+        raise SystemExit("bench sign-in failed")
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--profile", help="the name of one page to profile")
+    args = parser.parse_args()
+    url = _database_url()
+    prepare(url, DEFAULT, reuse=True)
+    pages = targets(url)
+    # The very app gunicorn serves in `make bench`, configured the same way.
+    os.environ.update(_environment(url))
+    app = importlib.import_module("bench.app").app
+    with app.app_context():
+        clock = SqlClock(db.engine)
+    client = signed_in_client(app)
+    if args.profile:
+        path = pages[args.profile]
+        client.get(path)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.runs):
+            client.get(path)
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        return
+    times = {name: [] for name in pages}
+    sql = {name: [] for name in pages}
+    statements = {}
+    for path in pages.values():
+        if client.get(path).status_code != 200:  # a warm-up, and a check
+            raise SystemExit(f"{path} did not answer 200")
+    # Page after page in turn, so a busy spell on the machine slows them all alike.
+    for _ in range(args.runs):
+        for name, path in pages.items():
+            clock.reset()
+            started = time.perf_counter()
+            client.get(path)
+            times[name].append((time.perf_counter() - started) * 1000)
+            sql[name].append(clock.seconds * 1000)
+            statements[name] = clock.statements
+    base = statistics.median(times["baseline"])
+    print(f"{'page':<16} {'ms':>7} {'x baseline':>10} {'statements':>10} {'SQL ms':>7}"
+          f"   (median of {args.runs})")
+    for name in pages:
+        median = statistics.median(times[name])
+        print(f"{name:<16} {median:7.1f} {median / base:10.2f} {statements[name]:>10} "
+              f"{statistics.median(sql[name]):7.1f}")
+
+if __name__ == "__main__":
+    main()
