@@ -25,6 +25,8 @@ from clinic.validation import ValidationError, apply_to_form
 bp = Blueprint("invoices", __name__)
 
 PER_PAGE = 25
+# The close-out page lists this many of the day's invoices and voids; its PDF and CSV, all.
+LISTED_ON_CLOSE_OUT = 20
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -32,6 +34,14 @@ def _date_arg(name: str, default: date) -> date:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return default
+
+
+def _page_arg() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _pages(rows: int) -> int:
+    return max((rows + PER_PAGE - 1) // PER_PAGE, 1)
 
 
 def _message(error: ValidationError) -> str:
@@ -81,11 +91,10 @@ def index():
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = _page_arg()
     rows, total = services.list_invoices(current_user, status, page, PER_PAGE)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     return render_template("invoices/list.html", rows=rows, status=status, page=page,
-                           pages=pages, total=total)
+                           pages=_pages(total), total=total)
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
@@ -302,14 +311,14 @@ def pdf(invoice_id: int):
 
 # ---- reports ----
 
-def _day_report():
-    return reports.day_report(_date_arg("date", date.today()))
+def _day_report(listed: int | None = None):
+    return reports.day_report(_date_arg("date", date.today()), listed)
 
 
 @bp.get("/reports/day")
 @requires("reports.day")
 def day_report():
-    return render_template("invoices/day.html", report=_day_report())
+    return render_template("invoices/day.html", report=_day_report(LISTED_ON_CLOSE_OUT))
 
 
 @bp.get("/reports/day.pdf")
@@ -340,6 +349,7 @@ def revenue():
 @bp.get("/reports/outstanding")
 @requires("reports.revenue")
 def outstanding():
-    rows = services.unpaid_invoices(limit=None)
-    return render_template("invoices/outstanding.html", rows=rows,
-                           total=sum((row.balance for row in rows), 0))
+    page = _page_arg()
+    unpaid = services.unpaid_invoices(PER_PAGE, (page - 1) * PER_PAGE)
+    return render_template("invoices/outstanding.html", unpaid=unpaid, page=page,
+                           pages=_pages(unpaid.count))

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from clinic.admin.services import get_settings
@@ -15,6 +15,7 @@ from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.invoices import numbering
 from clinic.invoices.models import (
+    MONEY,
     CreditNote,
     Invoice,
     InvoiceLine,
@@ -35,6 +36,8 @@ CREDIT_NOTE_PREFIX = "CN"
 MAX_AMOUNT = Decimal("1000000")
 MAX_QUANTITY = Decimal("1000")
 UNPAID_ON_HOME = 8
+# The close-out lists this many of the oldest unpaid invoices; the rest are counted.
+UNPAID_ON_CLOSE_OUT = 20
 
 ISSUED_IS_FINAL = "This invoice is issued and cannot change. Void it with a credit note instead."
 
@@ -585,13 +588,40 @@ def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
     return [_row(record) for record in records], count
 
 
-def unpaid_invoices(limit: int | None = UNPAID_ON_HOME) -> list[InvoiceRow]:
-    """Issued invoices with money still owed, the oldest first."""
+@dataclass(frozen=True)
+class Tally:
+    """Rows of a list (a page of it, or all), with how many rows and what amount it has in all."""
+
+    rows: list
+    count: int
+    amount: Decimal
+
+    @property
+    def unlisted(self) -> int:
+        return self.count - len(self.rows)
+
+
+def tally(statement, amount, row, limit: int | None = None, offset: int = 0) -> Tally:
+    """Run a list's statement for a page of rows (made by `row`) and the count and summed
+    `amount` of all its rows, in one query: window totals are taken before LIMIT applies."""
+    statement = statement.add_columns(
+        func.count().over().label("count_in_all"),
+        type_coerce(func.sum(amount).over(), MONEY).label("amount_in_all"),
+    )
+    if limit is not None:
+        statement = statement.limit(limit).offset(offset)
+    records = db.session.execute(statement).all()
+    if not records:
+        return Tally([], 0, ZERO)
+    return Tally([row(record) for record in records], records[0].count_in_all,
+                 records[0].amount_in_all)
+
+
+def unpaid_invoices(limit: int, offset: int = 0) -> Tally:
+    """Issued invoices with money still owed, the oldest first, and the balance of them all."""
     statement = (_rows_statement().where(Invoice.status == InvoiceStatus.ISSUED)
                  .order_by(Invoice.issued_on, Invoice.id))
-    if limit:
-        statement = statement.limit(limit)
-    return [_row(record) for record in db.session.execute(statement)]
+    return tally(statement, Invoice.total - _paid_by_invoice(), _row, limit, offset)
 
 
 def client_invoices(client_id: int, user) -> list[InvoiceRow]:
