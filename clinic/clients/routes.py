@@ -108,10 +108,12 @@ def show(client_id: int):
         "invoices": invoice_services.client_invoices(client.id, current_user),
         "handouts": handouts.for_client(client.id),
     }
-    if current and context["health_visible"]:
-        if len(history) > 1:
-            context["changes"] = services.changes(history[1], current)
-        services.record_health_view(client, current, "client page")
+    if current and context["health_visible"] and len(history) > 1:
+        context["changes"] = services.changes(history[1], current)
+    visit_services.record_page_views(
+        "client page", client=client, history=context["visits"],
+        intake=current if context["health_visible"] else None,
+    )
     return render_template("clients/show.html", **context)
 
 

@@ -406,9 +406,14 @@ def get_intake(client: Client, version: int) -> Intake:
 
 def record_health_view(client: Client, intake: Intake, what: str) -> None:
     """Every look at health answers (the form, a version, the precautions) is on record."""
+    add_health_view(client, intake, what)
+    audit.commit_view()
+
+
+def add_health_view(client: Client, intake: Intake, what: str) -> None:
+    """The health view's audit event, to be committed with the page's other views."""
     audit.record("intake.viewed", "client", client.id,
                  detail={"version": intake.version, "view": what})
-    audit.commit_view()
 
 
 def _describe(item: IntakeItem) -> str:

@@ -66,8 +66,7 @@ def schedule():
         _date_arg("date") or date.today(), request.args.get("view") == "week", therapist_id,
         date.today(), with_notes=can(current_user, "notes.read"),
     )
-    return render_template("visits/schedule.html", plan=plan, therapists=services.therapists(),
-                           today=date.today())
+    return render_template("visits/schedule.html", plan=plan, today=date.today())
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
@@ -109,10 +108,8 @@ def show(visit_id: int):
     intake = services.current_intake(visit.client_id)
     health_visible = can(current_user, "intake.read")
     note = services.get_note(visit) if can(current_user, "notes.read") else None
-    if note is not None:
-        services.record_note_view(note, "visit page")
-    if intake is not None and health_visible:
-        client_services.record_health_view(visit.client, intake, "visit page")
+    services.record_page_views("visit page", note=note, client=visit.client,
+                               intake=intake if health_visible else None)
     return render_template(
         "visits/show.html", visit=visit, note=note,
         precautions=precautions(intake, date.today()), health_visible=health_visible,
