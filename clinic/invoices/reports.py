@@ -7,12 +7,14 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
+from clinic import paging
 from clinic.auth.models import User
 from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.invoices import services
 from clinic.invoices.models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod, Service
 from clinic.invoices.money import ZERO
+from clinic.paging import Listing
 
 MAX_RANGE_DAYS = 366
 
@@ -39,10 +41,10 @@ class MethodTotal:
 class DayReport:
     day: date
     methods: list[MethodTotal]
-    issued: services.Tally
-    voids: services.Tally
+    issued: Listing
+    voids: Listing
     # Unpaid now, whatever the day: the oldest few, and the count and balance of all.
-    outstanding: services.Tally
+    outstanding: Listing
     totals: dict = field(default_factory=dict)
 
 
@@ -58,9 +60,9 @@ def _void_row(record) -> dict:
             "total": record.total}
 
 
-def day_report(day: date, listed: int | None = None) -> DayReport:
+def day_report(day: date, listed: int = 0) -> DayReport:
     """The day's payments by method, invoices issued and voided (the first `listed` of each,
-    or all), and what is still owed; every total counts all rows, listed or not."""
+    or all with 0), and what is still owed; every total counts all rows, listed or not."""
     by_method = {method.value: MethodTotal(method.value, method.label) for method in PaymentMethod}
     rows = db.session.execute(
         select(
@@ -77,21 +79,21 @@ def day_report(day: date, listed: int | None = None) -> DayReport:
         entry.count = count
         entry.received = _money(received)
         entry.refunded = _money(refunded)
-    issued = services.tally(
+    issued = paging.fetch(
         select(Invoice.id, Invoice.number, Invoice.total, Invoice.tax_total, Invoice.status,
                Client.first_name, Client.last_name)
         .join(Client, Client.id == Invoice.client_id)
         .where(Invoice.issued_on == day)
         .order_by(Invoice.number),
-        Invoice.total, _issued_row, listed,
+        _issued_row, per_page=listed, amount=Invoice.total,
     )
-    voids = services.tally(
+    voids = paging.fetch(
         select(CreditNote.number, CreditNote.invoice_id, CreditNote.reason, CreditNote.total,
                Invoice.number.label("invoice_number"))
         .join(Invoice, Invoice.id == CreditNote.invoice_id)
         .where(CreditNote.issued_on == day)
         .order_by(CreditNote.number),
-        CreditNote.total, _void_row, listed,
+        _void_row, per_page=listed, amount=CreditNote.total,
     )
     methods = list(by_method.values())
     return DayReport(
@@ -127,9 +129,11 @@ def day_report_rows(report: DayReport) -> Iterator[list]:
     for row in report.outstanding.rows:
         yield [row.number, row.client_name, row.issued_on.isoformat(), row.total, row.paid,
                row.balance]
-    if report.outstanding.unlisted:
-        yield [f"and {report.outstanding.unlisted} more, issued later", "", "", "", "", ""]
-    yield ["Total owed", "", "", "", "", report.outstanding.amount]
+    unpaid = report.outstanding
+    yield [f"Total outstanding ({unpaid.count})", "", "", "", "", unpaid.amount]
+    if unpaid.unlisted:
+        yield [f"The oldest {len(unpaid.rows)} of {unpaid.count} are listed; the total counts "
+               "them all."]
 
 
 # ---- revenue ----

@@ -17,6 +17,7 @@ from clinic.invoices.forms import (
     VoidForm,
 )
 from clinic.invoices.services import STATUS_FILTERS
+from clinic.paging import PER_PAGE, page_number
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
 from clinic.spreadsheets import csv_response
@@ -24,7 +25,6 @@ from clinic.validation import ValidationError, apply_to_form
 
 bp = Blueprint("invoices", __name__)
 
-PER_PAGE = 25
 # The close-out page lists this many of the day's invoices and voids; its PDF and CSV, all.
 LISTED_ON_CLOSE_OUT = 20
 
@@ -34,14 +34,6 @@ def _date_arg(name: str, default: date) -> date:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return default
-
-
-def _page_arg() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
-
-
-def _pages(rows: int) -> int:
-    return max((rows + PER_PAGE - 1) // PER_PAGE, 1)
 
 
 def _message(error: ValidationError) -> str:
@@ -91,10 +83,9 @@ def index():
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    page = _page_arg()
-    rows, total = services.list_invoices(current_user, status, page, PER_PAGE)
-    return render_template("invoices/list.html", rows=rows, status=status, page=page,
-                           pages=_pages(total), total=total)
+    invoices = services.list_invoices(current_user, status,
+                                      page_number(request.args.get("page", type=int)))
+    return render_template("invoices/list.html", invoices=invoices, status=status)
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
@@ -311,7 +302,7 @@ def pdf(invoice_id: int):
 
 # ---- reports ----
 
-def _day_report(listed: int | None = None):
+def _day_report(listed: int = 0):
     return reports.day_report(_date_arg("date", date.today()), listed)
 
 
@@ -349,7 +340,5 @@ def revenue():
 @bp.get("/reports/outstanding")
 @requires("reports.revenue")
 def outstanding():
-    page = _page_arg()
-    unpaid = services.unpaid_invoices(PER_PAGE, (page - 1) * PER_PAGE)
-    return render_template("invoices/outstanding.html", unpaid=unpaid, page=page,
-                           pages=_pages(unpaid.count))
+    unpaid = services.unpaid_invoices(PER_PAGE, page_number(request.args.get("page", type=int)))
+    return render_template("invoices/outstanding.html", unpaid=unpaid)

@@ -8,6 +8,7 @@ from flask import abort
 from sqlalchemy import func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
+from clinic import paging
 from clinic.admin.services import get_settings
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
@@ -26,6 +27,7 @@ from clinic.invoices.models import (
     Service,
 )
 from clinic.invoices.money import ZERO, line_amounts, totals
+from clinic.paging import Listing
 from clinic.records import apply_changes, commit_or_stale
 from clinic.types import utcnow
 from clinic.validation import ValidationError
@@ -573,7 +575,7 @@ def _readable_by(statement, user):
     return statement
 
 
-def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
+def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
     status = Invoice.status.in_(STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"]))
     newest_first = (Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
     # The page is chosen on the invoice table alone, then joined: sorting every invoice with
@@ -585,43 +587,15 @@ def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
     records = db.session.execute(
         _rows_statement().where(Invoice.id.in_(page_ids)).order_by(*newest_first)
     )
-    return [_row(record) for record in records], count
+    return Listing([_row(record) for record in records], count, page=page, per_page=per_page)
 
 
-@dataclass(frozen=True)
-class Tally:
-    """Rows of a list (a page of it, or all), with how many rows and what amount it has in all."""
-
-    rows: list
-    count: int
-    amount: Decimal
-
-    @property
-    def unlisted(self) -> int:
-        return self.count - len(self.rows)
-
-
-def tally(statement, amount, row, limit: int | None = None, offset: int = 0) -> Tally:
-    """Run a list's statement for a page of rows (made by `row`) and the count and summed
-    `amount` of all its rows, in one query: window totals are taken before LIMIT applies."""
-    statement = statement.add_columns(
-        func.count().over().label("count_in_all"),
-        type_coerce(func.sum(amount).over(), MONEY).label("amount_in_all"),
-    )
-    if limit is not None:
-        statement = statement.limit(limit).offset(offset)
-    records = db.session.execute(statement).all()
-    if not records:
-        return Tally([], 0, ZERO)
-    return Tally([row(record) for record in records], records[0].count_in_all,
-                 records[0].amount_in_all)
-
-
-def unpaid_invoices(limit: int, offset: int = 0) -> Tally:
+def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
     """Issued invoices with money still owed, the oldest first, and the balance of them all."""
     statement = (_rows_statement().where(Invoice.status == InvoiceStatus.ISSUED)
                  .order_by(Invoice.issued_on, Invoice.id))
-    return tally(statement, Invoice.total - _paid_by_invoice(), _row, limit, offset)
+    return paging.fetch(statement, _row, page=page, per_page=per_page,
+                        amount=type_coerce(Invoice.total - _paid_by_invoice(), MONEY))
 
 
 def client_invoices(client_id: int, user) -> list[InvoiceRow]:
