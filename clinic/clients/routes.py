@@ -25,6 +25,7 @@ from clinic.clients.models import (
 )
 from clinic.clients.precautions import precautions
 from clinic.invoices import services as invoice_services
+from clinic.paging import page_number
 from clinic.permissions import can, public, requires
 from clinic.records import StaleEdit
 from clinic.types import utcnow
@@ -41,11 +42,8 @@ bp = Blueprint("clients", __name__)
 def index():
     query = request.args.get("q", "")[:100]
     archived = request.args.get("archived") == "1"
-    page = request.args.get("page", 1, type=int)
-    pagination, rows = services.search(query, page, archived)
-    return render_template(
-        "clients/list.html", rows=rows, pagination=pagination, q=query, archived=archived
-    )
+    clients = services.search(query, page_number(request.args.get("page", type=int)), archived)
+    return render_template("clients/list.html", clients=clients, q=query, archived=archived)
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])

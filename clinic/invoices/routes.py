@@ -94,7 +94,7 @@ def new():
     client_id = request.args.get("client_id", type=int)
     if client_id is None:
         query = request.args.get("q", "")[:100]
-        _, rows = client_services.search(query, 1) if query else (None, [])
+        rows = client_services.search(query, 1).rows if query else []
         return render_template("invoices/pick_client.html", q=query, rows=rows)
     client = client_services.get_client(client_id)
     form = NewInvoiceForm()

@@ -93,7 +93,7 @@ def new():
             return redirect(url_for("visits.show", visit_id=visit.id))
     client = services.find_client(form.client_id.data)
     query = request.args.get("q", "")[:100]
-    found = client_services.search(query, 1)[1] if query and client is None else []
+    found = client_services.search(query, 1).rows if query and client is None else []
     return render_template("visits/book.html", form=form, client=client, q=query, found=found,
                            service_names=services.SERVICE_NAMES)
 
