@@ -13,6 +13,9 @@ from sqlalchemy import Select, func
 from clinic.extensions import db
 
 PER_PAGE = 25
+# A record's page (a client's, say) shows this many of its newest related rows, and links to
+# a page of all of them when there are more.
+LATEST = 10
 
 
 @dataclass(frozen=True)

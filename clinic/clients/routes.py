@@ -25,7 +25,7 @@ from clinic.clients.models import (
 )
 from clinic.clients.precautions import precautions
 from clinic.invoices import services as invoice_services
-from clinic.paging import page_number
+from clinic.paging import LATEST, page_number
 from clinic.permissions import can, public, requires
 from clinic.records import StaleEdit
 from clinic.types import utcnow
@@ -102,14 +102,15 @@ def show(client_id: int):
         "precautions": precautions(current, date.today()),
         "health_visible": can(current_user, "intake.read"),
         "changes": [],
-        "visits": visit_services.client_history(client, can(current_user, "notes.read")),
-        "invoices": invoice_services.client_invoices(client.id, current_user),
-        "handouts": handouts.for_client(client.id),
+        "visits": visit_services.client_history(client.id, can(current_user, "notes.read"),
+                                                per_page=LATEST),
+        "invoices": invoice_services.client_invoices(client.id, current_user, per_page=LATEST),
+        "handouts": handouts.for_client(client.id, per_page=LATEST),
     }
     if current and context["health_visible"] and len(history) > 1:
         context["changes"] = services.changes(history[1], current)
     visit_services.record_page_views(
-        "client page", client=client, history=context["visits"],
+        "client page", client=client, history=context["visits"].rows,
         intake=current if context["health_visible"] else None,
     )
     return render_template("clients/show.html", **context)

@@ -88,6 +88,15 @@ def index():
     return render_template("invoices/list.html", invoices=invoices, status=status)
 
 
+@bp.get("/clients/<int:client_id>/invoices")
+@requires("invoices.read")
+def client_invoices(client_id: int):
+    client = client_services.get_client(client_id)
+    invoices = services.client_invoices(client.id, current_user, per_page=PER_PAGE,
+                                        page=page_number(request.args.get("page", type=int)))
+    return render_template("invoices/client_invoices.html", client=client, invoices=invoices)
+
+
 @bp.route("/invoices/new", methods=["GET", "POST"])
 @requires("invoices.manage")
 def new():

@@ -598,13 +598,13 @@ def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
                         amount=type_coerce(Invoice.total - _paid_by_invoice(), MONEY))
 
 
-def client_invoices(client_id: int, user) -> list[InvoiceRow]:
+def client_invoices(client_id: int, user, *, page: int = 1, per_page: int) -> Listing:
     """The client's invoices that this user may read, newest first."""
     statement = _readable_by(_rows_statement().where(Invoice.client_id == client_id), user)
-    records = db.session.execute(
-        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+    return paging.fetch(
+        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc()),
+        _row, page=page, per_page=per_page,
     )
-    return [_row(record) for record in records]
 
 
 def visit_invoice(visit_id: int, user) -> InvoiceRow | None:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from clinic.clients import services as client_services
 from clinic.clients.precautions import precautions
 from clinic.invoices import services as invoice_services
+from clinic.paging import PER_PAGE, page_number
 from clinic.permissions import can, requires
 from clinic.security import is_safe_next
 from clinic.validation import ValidationError, apply_to_form
@@ -96,6 +97,18 @@ def new():
     found = client_services.search(query, 1).rows if query and client is None else []
     return render_template("visits/book.html", form=form, client=client, q=query, found=found,
                            service_names=services.SERVICE_NAMES)
+
+
+@bp.get("/clients/<int:client_id>/visits")
+@requires("visits.read")
+def client_visits(client_id: int):
+    client = client_services.get_client(client_id)
+    with_notes = can(current_user, "notes.read")
+    visits = services.client_history(client.id, with_notes, per_page=PER_PAGE,
+                                     page=page_number(request.args.get("page", type=int)))
+    services.record_page_views("client visits", client=client, history=visits.rows)
+    return render_template("visits/client_visits.html", client=client, visits=visits,
+                           with_notes=with_notes)
 
 
 # ---- one visit ----

@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from clinic import paging
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
 from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeItem, full_name
 from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
 from clinic.clients.services import add_health_view, intake_status
 from clinic.extensions import db
+from clinic.paging import Listing
 from clinic.records import check_version
 from clinic.types import utcnow
 from clinic.validation import ValidationError
@@ -225,7 +227,8 @@ class VisitRow:
 
 
 def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
-    """Each client's newest intake, in two queries whatever the number of clients."""
+    """Each client's newest intake with its ticked items, in one query whatever the number of
+    clients."""
     ids = sorted(set(client_ids))
     if not ids:
         return {}
@@ -233,7 +236,8 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
               .where(Intake.client_id.in_(ids)).group_by(Intake.client_id))
     rows = db.session.scalars(
         select(Intake).where(tuple_(Intake.client_id, Intake.version).in_(newest))
-    )
+        .options(joinedload(Intake.items))
+    ).unique()
     return {intake.client_id: intake for intake in rows}
 
 
@@ -435,7 +439,10 @@ class StaleNote(ValidationError):
 
 
 def get_note(visit: Visit) -> TreatmentNote | None:
-    return db.session.scalar(select(TreatmentNote).where(TreatmentNote.visit_id == visit.id))
+    return db.session.scalars(
+        select(TreatmentNote).where(TreatmentNote.visit_id == visit.id)
+        .options(joinedload(TreatmentNote.addenda))
+    ).unique().one_or_none()
 
 
 def record_note_view(note: TreatmentNote, where: str) -> None:
@@ -453,7 +460,7 @@ def record_page_views(where: str, *, note: TreatmentNote | None = None,
         audit.record("note.viewed", "treatment_note", note.id,
                      detail={"visit": note.visit_id, "view": where})
         recorded = True
-    if summarised := [row.visit.id for row in history if row.summary]:
+    if summarised := [row.id for row in history if row.summary]:
         audit.record("note.summaries_viewed", "client", client.id,
                      detail={"visits": summarised})
         recorded = True
@@ -694,41 +701,52 @@ def save_template(template: NoteTemplate | None, values: dict,
 
 # ---- a client's history ----
 
-HISTORY_LENGTH = 50
 SUMMARY_LENGTH = 140
 
 
 @dataclass(frozen=True)
 class HistoryRow:
-    visit: Visit
+    id: int
+    starts_at: datetime
+    service_name: str
+    therapist_name: str
+    status: str
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
     summary: str
 
+    @property
+    def state(self) -> VisitStatus:
+        return VisitStatus(self.status)
 
-def _summary(note: TreatmentNote | None) -> str:
-    """The gist of a note: what was done, else what the client reported, cut to one line."""
-    if note is None:
-        return ""
-    text = " ".join((note.assessment or note.subjective or "").split())
+
+def _summary(text: str) -> str:
+    """A note's gist on one line."""
+    text = " ".join(text.split())
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
 
 
-def client_history(client: Client, with_notes: bool) -> list[HistoryRow]:
+def client_history(client_id: int, with_notes: bool, *, page: int = 1,
+                   per_page: int) -> Listing:
     """The client's visits, newest first, with note summaries for those who may read notes
     (record_page_views puts the summaries shown on record)."""
-    query = (
-        select(Visit, TreatmentNote)
+    # What was done, else what the client reported.
+    gist = func.coalesce(func.nullif(TreatmentNote.assessment, ""), TreatmentNote.subjective, "")
+    statement = (
+        select(Visit.id, Visit.starts_at, Visit.service_name, Visit.status,
+               User.name.label("therapist_name"), TreatmentNote.id.label("note_id"),
+               TreatmentNote.signed_at, *([gist.label("gist")] if with_notes else []))
+        .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .where(Visit.client_id == client.id)
-        .options(joinedload(Visit.therapist))
+        .where(Visit.client_id == client_id)
         .order_by(Visit.starts_at.desc(), Visit.id.desc())
-        .limit(HISTORY_LENGTH)
     )
-    rows = []
-    for visit, note in db.session.execute(query):
-        if not with_notes:
-            rows.append(HistoryRow(visit, "", ""))
-            continue
-        state = "none" if note is None else "signed" if note.signed_at else "draft"
-        rows.append(HistoryRow(visit, state, _summary(note)))
-    return rows
+
+    def row(record) -> HistoryRow:
+        note, summary = "", ""
+        if with_notes:
+            note = "none" if record.note_id is None else "signed" if record.signed_at else "draft"
+            summary = _summary(record.gist or "")
+        return HistoryRow(record.id, record.starts_at, record.service_name,
+                          record.therapist_name, record.status, note, summary)
+
+    return paging.fetch(statement, row, page=page, per_page=per_page)
