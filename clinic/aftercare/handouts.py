@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from clinic import mail, paging
 from clinic.admin.services import get_settings
@@ -241,11 +241,15 @@ class VisitHandouts:
 
 def for_visit(visit: Visit, user: User) -> VisitHandouts:
     handouts = list(db.session.scalars(
-        select(Handout).where(Handout.visit_id == visit.id).order_by(Handout.id)))
+        select(Handout).where(Handout.visit_id == visit.id).order_by(Handout.id)
+        .options(joinedload(Handout.deliveries))
+    ).unique())
+    # Only what it held is shown of the last handout, never how it was delivered.
     previous = db.session.scalars(
         select(Handout).join(Visit, Visit.id == Handout.visit_id)
         .where(Handout.client_id == visit.client_id, Visit.starts_at < visit.starts_at)
         .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
+        .options(lazyload(Handout.deliveries))
     ).first()
     return VisitHandouts(can_build(visit, user), handouts, previous)
 
