@@ -39,6 +39,7 @@ from sqlalchemy import MetaData, create_engine, func, select  # noqa: E402
 from bench import invoice_pdf  # noqa: E402
 from bench.seed import DEFAULT, SMALL, seed  # noqa: E402
 from clinic import create_app  # noqa: E402
+from clinic.aftercare.models import Handout  # noqa: E402
 from clinic.auth.passwords import hash_password  # noqa: E402
 from clinic.clients.models import Client  # noqa: E402
 from clinic.config import normalise_database_url  # noqa: E402
@@ -78,15 +79,16 @@ def _environment(url: str) -> dict:
 
 
 def _counts(url: str) -> dict[str, int]:
-    """How many clients, visits and invoices the database holds (none without a schema)."""
+    """How many clients, visits, invoices and handouts the database holds (none without a
+    schema)."""
     engine = create_engine(normalise_database_url(url))
     try:
         with engine.connect() as connection:
             return {model.__tablename__: connection.scalar(
                         select(func.count()).select_from(model.__table__))
-                    for model in (Client, Visit, Invoice)}
+                    for model in (Client, Visit, Invoice, Handout)}
     except Exception:  # no schema yet: nothing seeded
-        return dict.fromkeys(("client", "visit", "invoice"), 0)
+        return dict.fromkeys(("client", "visit", "invoice", "handout"), 0)
     finally:
         engine.dispose()
 
@@ -129,8 +131,8 @@ def prepare(url: str, size, reuse: bool) -> None:
             seed(connection, size, ADMIN_EMAIL, admin_hash)
         db.engine.dispose()
     _analyze(url)
-    log(f"seeded {size.clients:,} clients, {size.visits:,} visits, {size.invoices:,} invoices "
-        f"in {time.monotonic() - started:.0f} s")
+    log(f"seeded {size.clients:,} clients, {size.visits:,} visits, {size.invoices:,} invoices, "
+        f"{size.handouts:,} handouts in {time.monotonic() - started:.0f} s")
 
 
 def targets(url: str) -> dict[str, str]:
@@ -363,7 +365,8 @@ def main() -> None:
     dialect = urllib.parse.urlsplit(url).scheme.split("+")[0]
     held = _counts(url)
     print(f"\n{held['client']:,} clients, {held['visit']:,} visits, "
-          f"{held['invoice']:,} invoices on {dialect}; gunicorn {WORKERS} sync workers, "
+          f"{held['invoice']:,} invoices, {held['handout']:,} handouts on {dialect}; "
+          f"gunicorn {WORKERS} sync workers, "
           f"{CONNECTIONS} connections, {seconds:g} s a page in {args.rounds} rounds; "
           f"{time.monotonic() - started:.0f} s in all\n")
     print_table(rows)
