@@ -187,7 +187,8 @@ def client_handouts(client_id: int):
     client = client_services.get_client(client_id)
     given = handouts.for_client(client.id, per_page=PER_PAGE,
                                 page=page_number(request.args.get("page", type=int)))
-    return render_template("aftercare/client_handouts.html", client=client, handouts=given)
+    return render_template("clients/related.html", client=client, listing=given,
+                           noun="handouts")
 
 
 @bp.get("/handouts/<int:handout_id>")

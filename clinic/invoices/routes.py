@@ -94,7 +94,8 @@ def client_invoices(client_id: int):
     client = client_services.get_client(client_id)
     invoices = services.client_invoices(client.id, current_user, per_page=PER_PAGE,
                                         page=page_number(request.args.get("page", type=int)))
-    return render_template("invoices/client_invoices.html", client=client, invoices=invoices)
+    return render_template("clients/related.html", client=client, listing=invoices,
+                           noun="invoices")
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])

@@ -107,8 +107,8 @@ def client_visits(client_id: int):
     visits = services.client_history(client.id, with_notes, per_page=PER_PAGE,
                                      page=page_number(request.args.get("page", type=int)))
     services.record_page_views("client visits", client=client, history=visits.rows)
-    return render_template("visits/client_visits.html", client=client, visits=visits,
-                           with_notes=with_notes)
+    return render_template("clients/related.html", client=client, listing=visits,
+                           noun="visits")
 
 
 # ---- one visit ----

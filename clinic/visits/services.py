@@ -232,13 +232,17 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
     ids = sorted(set(client_ids))
     if not ids:
         return {}
-    newest = (select(Intake.client_id, func.max(Intake.version))
-              .where(Intake.client_id.in_(ids)).group_by(Intake.client_id))
     rows = db.session.scalars(
-        select(Intake).where(tuple_(Intake.client_id, Intake.version).in_(newest))
-        .options(joinedload(Intake.items))
+        select(Intake).where(_newest_intake_of(ids)).options(joinedload(Intake.items))
     ).unique()
     return {intake.client_id: intake for intake in rows}
+
+
+def _newest_intake_of(client_ids: list[int]):
+    """A condition that an intake is its client's newest, for these clients."""
+    newest = (select(Intake.client_id, func.max(Intake.version))
+              .where(Intake.client_id.in_(client_ids)).group_by(Intake.client_id))
+    return tuple_(Intake.client_id, Intake.version).in_(newest)
 
 
 def _current_answers(client_ids: Iterable[int]) -> dict[int, IntakeAnswers]:
@@ -246,14 +250,12 @@ def _current_answers(client_ids: Iterable[int]) -> dict[int, IntakeAnswers]:
     ids = sorted(set(client_ids))
     if not ids:
         return {}
-    newest = (select(Intake.client_id, func.max(Intake.version))
-              .where(Intake.client_id.in_(ids)).group_by(Intake.client_id))
     rows = db.session.execute(
         select(Intake.client_id, Intake.submitted_at, Intake.headache_kind,
                Intake.headache_recent, Intake.areas_to_avoid, IntakeItem.code,
                IntakeItem.detail, IntakeItem.on_date)
         .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
-        .where(tuple_(Intake.client_id, Intake.version).in_(newest))
+        .where(_newest_intake_of(ids))
         .order_by(Intake.client_id, IntakeItem.id)
     )
     answers: dict[int, IntakeAnswers] = {}

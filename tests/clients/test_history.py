@@ -131,6 +131,7 @@ def test_the_client_page_shows_the_latest_visits_and_pages_through_all(
     second = client.get(f"/clients/{client_id}/visits?page=2").get_data(as_text=True)
     assert "Sinus relief facial" in second and "Lifting facial" not in second
     assert "Page 2 of 2 (3 visits)" in second and "Intra-oral-free masseter release" in second
+    assert f'href="/clients/{client_id}/visits?page=1" rel="prev"' in second
     with app.app_context():
         viewed = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "note.summaries_viewed")
