@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from flask import abort
 from sqlalchemy import func, select, type_coerce, update
@@ -507,6 +508,9 @@ def record_copy(invoice: Invoice) -> None:
 
 # ---- lists ----
 
+# Built once each: a statement never changes (.where() makes a new one), and building these
+# cost more than the rest of a short list.
+@cache
 def _paid_by_invoice():
     # Summed per listed invoice through the payment index, never over every payment ever made.
     return (select(func.coalesce(func.sum(Payment.amount), 0))
@@ -536,6 +540,7 @@ class InvoiceRow:
         return InvoiceStatus(self.status).label
 
 
+@cache
 def _rows_statement():
     return (
         select(Invoice.id, Invoice.number, Invoice.status, Invoice.client_id,
