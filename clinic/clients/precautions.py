@@ -23,7 +23,11 @@ class Level(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Level).index(self)
+        return RANKS[self]
+
+
+# Most serious first: the order the levels are declared in.
+RANKS = {level: rank for rank, level in enumerate(Level)}
 
 
 @dataclass(frozen=True)
