@@ -1,5 +1,6 @@
 """The key pages one request at a time, to tell what a page costs from what a crowded machine
-adds: median milliseconds, SQL statements and the time spent inside the database driver.
+adds: median milliseconds (wall and CPU), Python function calls, SQL statements and the time
+spent inside the database driver, each page beside the baseline.
 
     .venv/bin/python bench/pages.py [--runs 40] [--profile "schedule day"]
 
@@ -64,6 +65,15 @@ def signed_in_client(app):
     return client
 
 
+def function_calls(client, path: str) -> int:
+    """How many Python functions one request of the page calls."""
+    profile = cProfile.Profile()
+    profile.enable()
+    client.get(path)
+    profile.disable()
+    return pstats.Stats(profile).total_calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
@@ -103,14 +113,16 @@ def main() -> None:
             cpu[name].append((time.process_time() - started_cpu) * 1000)
             sql[name].append(clock.seconds * 1000)
             statements[name] = clock.statements
+    calls = {name: function_calls(client, path) for name, path in pages.items()}
     # CPU time is this process's own: it leaves out waiting for the disk, for a busy machine
-    # and for a database server.
+    # and for a database server. Function calls do not move with the neighbours at all.
     base_wall, base_cpu = statistics.median(wall["baseline"]), statistics.median(cpu["baseline"])
-    print(f"{'page':<16} {'ms':>6} {'ratio':>6} {'CPU ms':>7} {'ratio':>6} {'statements':>10} "
-          f"{'SQL ms':>7}   (medians of {args.runs})")
+    print(f"{'page':<16} {'ms':>6} {'ratio':>6} {'CPU ms':>7} {'ratio':>6} {'calls':>7} "
+          f"{'ratio':>6} {'statements':>10} {'SQL ms':>7}   (medians of {args.runs})")
     for name in pages:
         ms, cpu_ms = statistics.median(wall[name]), statistics.median(cpu[name])
         print(f"{name:<16} {ms:6.1f} {ms / base_wall:6.2f} {cpu_ms:7.1f} {cpu_ms / base_cpu:6.2f} "
+              f"{calls[name]:7d} {calls[name] / calls['baseline']:6.2f} "
               f"{statements[name]:>10} {statistics.median(sql[name]):7.1f}")
 
 if __name__ == "__main__":
