@@ -4,12 +4,12 @@ baseline taken in the same run, printed as one table.
     .venv/bin/python bench/run.py [--small] [--duration SECONDS] [--reuse]
 
 The machine is shared and noisy, so ratios count, not absolute times: every page is compared
-with a baseline page served by the same gunicorn in the same run, the invoice and handout
-PDFs with WeasyPrint's one-line floor, rendered in turns with them in the same process, and
-the batch render with two processes with the same batch with one (bench/render_batch.py). The
-large clinic is written into a database of its own -- a SQLite file under instance/bench/, or
-the (dedicated, emptied first) PostgreSQL database named by BENCH_DATABASE_URL -- migrated with
-`flask db upgrade` first.
+with a baseline page served by the same gunicorn in the same run (the pages and the baseline
+take turns, round after round: --rounds), the invoice and handout PDFs with WeasyPrint's
+one-line floor, rendered in turns with them in the same process, and the batch render with two
+processes with the same batch with one (bench/render_batch.py). The large clinic is written
+into a database of its own -- a SQLite file under instance/bench/, or the (dedicated, emptied
+first) PostgreSQL database named by BENCH_DATABASE_URL -- migrated with `flask db upgrade` first.
 --reuse skips the seeding when that database already holds a seeded clinic.
 """
 
@@ -40,6 +40,7 @@ from sqlalchemy import MetaData, create_engine, func, select  # noqa: E402
 from bench import handout_pdf, invoice_pdf, render_batch, timing  # noqa: E402
 from bench.seed import DEFAULT, SMALL, seed  # noqa: E402
 from clinic import create_app  # noqa: E402
+from clinic.aftercare.models import Handout  # noqa: E402
 from clinic.auth.passwords import hash_password  # noqa: E402
 from clinic.clients.models import Client  # noqa: E402
 from clinic.config import normalise_database_url  # noqa: E402
@@ -81,15 +82,16 @@ def _environment(url: str) -> dict:
 
 
 def _counts(url: str) -> dict[str, int]:
-    """How many clients, visits and invoices the database holds (none without a schema)."""
+    """How many clients, visits, invoices and handouts the database holds (none without a
+    schema)."""
     engine = create_engine(normalise_database_url(url))
     try:
         with engine.connect() as connection:
             return {model.__tablename__: connection.scalar(
                         select(func.count()).select_from(model.__table__))
-                    for model in (Client, Visit, Invoice)}
+                    for model in (Client, Visit, Invoice, Handout)}
     except Exception:  # no schema yet: nothing seeded
-        return dict.fromkeys(("client", "visit", "invoice"), 0)
+        return dict.fromkeys(("client", "visit", "invoice", "handout"), 0)
     finally:
         engine.dispose()
 
@@ -103,9 +105,16 @@ def _analyze(url: str) -> None:
     engine.dispose()
 
 
+def _upgrade(url: str) -> None:
+    log("flask db upgrade")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=_environment(url), check=True, capture_output=True)
+
+
 def prepare(url: str, size, reuse: bool) -> None:
     if reuse and _counts(url)["visit"]:
         log("reusing the seeded database")
+        _upgrade(url)  # migrations added since it was seeded (new indexes, say)
         _analyze(url)
         return
     engine = create_engine(normalise_database_url(url))
@@ -113,9 +122,7 @@ def prepare(url: str, size, reuse: bool) -> None:
     existing.reflect(engine)
     existing.drop_all(engine)
     engine.dispose()
-    log("flask db upgrade")
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                   env=_environment(url), check=True, capture_output=True)
+    _upgrade(url)
     started = time.monotonic()
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
                       "SECRET_KEY": SECRET_KEY})
@@ -127,8 +134,8 @@ def prepare(url: str, size, reuse: bool) -> None:
             seed(connection, size, ADMIN_EMAIL, admin_hash)
         db.engine.dispose()
     _analyze(url)
-    log(f"seeded {size.clients:,} clients, {size.visits:,} visits, {size.invoices:,} invoices "
-        f"in {time.monotonic() - started:.0f} s")
+    log(f"seeded {size.clients:,} clients, {size.visits:,} visits, {size.invoices:,} invoices, "
+        f"{size.handouts:,} handouts in {time.monotonic() - started:.0f} s")
 
 
 def targets(url: str) -> dict[str, str]:
@@ -273,25 +280,28 @@ def with_threads(url: str, cookie: str, seconds: float) -> Load:
 
 
 def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float,
-                  use_wrk: bool) -> dict:
+                  use_wrk: bool, rounds: int) -> dict:
     generator = with_wrk if use_wrk else with_threads
     log(f"load generator: {'wrk' if generator is with_wrk else 'Python threads'}, "
-        f"{CONNECTIONS} connections, {seconds:g} s a page")
+        f"{CONNECTIONS} connections, {seconds:g} s a page in {rounds} rounds")
     for path in pages.values():
         _check(base, path, cookie)
         generator(base + path, cookie, 1)  # warm-up: templates, caches, connections
+    # Every page, the baseline among them, takes its turn for a share of its time, round after
+    # round: a busy spell on the shared machine then slows them all alike, and the ratios hold.
+    runs: dict[str, list[Load]] = {name: [] for name in pages}
+    for _ in range(rounds):
+        for name, path in pages.items():
+            runs[name].append(generator(base + path, cookie, seconds / rounds))
     results = {}
-    # The baseline is taken first and last and the better of the two kept: a noisy neighbour
-    # can then only make the pages look worse, never better.
-    first = generator(base + pages["baseline"], cookie, seconds)
-    for name, path in pages.items():
-        if name != "baseline":
-            results[name] = generator(base + path, cookie, seconds)
-            log(f"{name}: {results[name].requests_per_second:.0f} req/s, "
-                f"p99 {results[name].p99_ms:.1f} ms")
-    last = generator(base + pages["baseline"], cookie, seconds)
-    results["baseline"] = Load(max(first.requests_per_second, last.requests_per_second),
-                               min(first.p99_ms, last.p99_ms), first.errors + last.errors)
+    for name, loads in runs.items():
+        # The rate over the whole time; the tail of a typical round (the worst one is logged).
+        results[name] = Load(statistics.mean(load.requests_per_second for load in loads),
+                             statistics.median(load.p99_ms for load in loads),
+                             sum(load.errors for load in loads))
+        worst = max(load.p99_ms for load in loads)
+        log(f"{name}: {results[name].requests_per_second:.0f} req/s, p99 "
+            f"{results[name].p99_ms:.1f} ms (worst round {worst:.1f} ms)")
     return results
 
 
@@ -352,6 +362,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a small clinic, a quick run")
     parser.add_argument("--duration", type=float, help="seconds of load per page")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="the pages take turns this many times, sharing each one's seconds")
     parser.add_argument("--pdf-runs", type=int)
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     parser.add_argument("--python-client", action="store_true",
@@ -366,7 +378,8 @@ def main() -> None:
     process, base = start_server(url)
     try:
         loads = measure_pages(base, pages, sign_in(base), seconds,
-                              use_wrk=bool(shutil.which("wrk")) and not args.python_client)
+                              use_wrk=bool(shutil.which("wrk")) and not args.python_client,
+                              rounds=args.rounds)
     finally:
         stop_server(process)
     log("rendering PDFs in this process")
@@ -378,8 +391,9 @@ def main() -> None:
     dialect = urllib.parse.urlsplit(url).scheme.split("+")[0]
     held = _counts(url)
     print(f"\n{held['client']:,} clients, {held['visit']:,} visits, "
-          f"{held['invoice']:,} invoices on {dialect}; gunicorn {WORKERS} sync workers, "
-          f"{CONNECTIONS} connections, {seconds:g} s a page; "
+          f"{held['invoice']:,} invoices, {held['handout']:,} handouts on {dialect}; "
+          f"gunicorn {WORKERS} sync workers, "
+          f"{CONNECTIONS} connections, {seconds:g} s a page in {args.rounds} rounds; "
           f"{time.monotonic() - started:.0f} s in all\n")
     print_table(rows)
     sys.exit(0 if passed else 1)

@@ -4,6 +4,7 @@ Ids are given here rather than read back, so visits, notes, invoices, lines and 
 point at each other without a round trip per row. The database must be empty.
 """
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,8 +14,11 @@ from types import SimpleNamespace
 from sqlalchemy import Connection, Table
 
 from clinic.admin.models import DEFAULTS, ClinicSettings
+from clinic.aftercare.documents import technique_snapshot
+from clinic.aftercare.library import STANDARD_TECHNIQUES
+from clinic.aftercare.models import DeliveryStatus, Handout, HandoutDelivery, Technique
 from clinic.auth.models import Role, User
-from clinic.clients.models import QUESTIONS, Client, ConsentText, Intake, IntakeItem
+from clinic.clients.models import QUESTIONS, Client, ConsentText, Delivery, Intake, IntakeItem
 from clinic.clients.services import fold, phone_key
 from clinic.invoices.models import (
     DocumentCounter,
@@ -50,6 +54,10 @@ NOTE = {
 }
 # Not an argon2 hash: seeded therapists cannot sign in.
 NO_PASSWORD = "!"  # noqa: S105
+# The stored PDF of every seeded handout: no page reads a handout's bytes (they are loaded
+# only for a download), so a stand-in keeps the database small.
+HANDOUT_PDF = b"%PDF-1.7\n% a seeded handout\n%%EOF\n"
+HANDOUT_SHA256 = hashlib.sha256(HANDOUT_PDF).hexdigest()
 BATCH = 5000
 
 
@@ -61,10 +69,12 @@ class Size:
     therapists: int
     # Bookings run this many days past today; the rest of the visits go back from there.
     days_ahead: int = 14
+    # Aftercare handouts, spread over the completed visits from the newest back.
+    handouts: int = 0
 
 
-DEFAULT = Size(clients=20_000, visits=100_000, invoices=60_000, therapists=16)
-SMALL = Size(clients=2_000, visits=10_000, invoices=6_000, therapists=8)
+DEFAULT = Size(clients=20_000, visits=100_000, invoices=60_000, therapists=16, handouts=20_000)
+SMALL = Size(clients=2_000, visits=10_000, invoices=6_000, therapists=8, handouts=2_000)
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,7 @@ def seed(connection: Connection, size: Size, admin_email: str, admin_hash: str) 
     _insert(connection, Visit.__table__, visits)
     _insert(connection, TreatmentNote.__table__, notes)
     _invoices(connection, rng, past[: size.invoices], today, now)
+    _handouts(connection, rng, past, size.handouts)
     chosen = past[0]  # the newest completed visit: its client has invoices too
     return Seeded(size, today, chosen["client_id"], chosen["id"], "smi")
 
@@ -247,3 +258,37 @@ def _invoices(connection: Connection, rng: random.Random, visits: list[dict], to
     _insert(connection, Payment.__table__, payments)
     _insert(connection, DocumentCounter.__table__,
             [{"series": Series.INVOICE.value, "year": today.year, "last_number": len(visits)}])
+
+
+def _handouts(connection: Connection, rng: random.Random, visits: list[dict],
+              count: int) -> None:
+    """`count` handouts of one to three standard techniques, from every few completed visits
+    (the newest first, so the busiest pages have one), each printed once."""
+    if not count or not visits:
+        return
+    techniques = [standard.as_model() for standard in STANDARD_TECHNIQUES]
+    for n, technique in enumerate(techniques, 1):
+        technique.id, technique.version = n, 1
+    _insert(connection, Technique.__table__, [
+        {column.key: getattr(technique, column.key) for column in Technique.__table__.columns}
+        | {"created_at": visits[-1]["starts_at"], "updated_at": visits[-1]["starts_at"]}
+        for technique in techniques
+    ])
+    snapshots = [technique_snapshot(technique) for technique in techniques]
+    step = max(len(visits) // count, 1)
+    handouts, deliveries = [], []
+    for n, visit in enumerate(visits[::step][:count], 1):
+        made = visit["ends_at"]
+        handouts.append({
+            "id": n, "visit_id": visit["id"], "client_id": visit["client_id"],
+            "therapist_id": visit["therapist_id"], "built_by_id": visit["therapist_id"],
+            "personal_note": "Jaw release each evening; tell me next time how it went.",
+            "techniques": rng.sample(snapshots, rng.randint(1, 3)), "advice": [],
+            "page_size": "A4", "pdf": HANDOUT_PDF, "pdf_sha256": HANDOUT_SHA256,
+            "created_at": made,
+        })
+        deliveries.append({"handout_id": n, "method": Delivery.PRINT.value, "recipient": "",
+                           "link_id": None, "status": DeliveryStatus.DELIVERED.value,
+                           "error": "", "created_at": made, "by_id": visit["therapist_id"]})
+    _insert(connection, Handout.__table__, handouts)
+    _insert(connection, HandoutDelivery.__table__, deliveries)

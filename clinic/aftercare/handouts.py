@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
-from clinic import mail
+from clinic import mail, paging
 from clinic.admin.services import get_settings
 from clinic.aftercare import documents
 from clinic.aftercare.models import DeliveryStatus, Handout, HandoutDelivery, HandoutLink, Technique
@@ -25,6 +25,7 @@ from clinic.audit import services as audit
 from clinic.auth.models import Role, User
 from clinic.clients.models import Delivery, Intake
 from clinic.extensions import db
+from clinic.paging import Listing
 from clinic.tokens import keyed_hash, new_token
 from clinic.types import utcnow
 from clinic.validation import ValidationError
@@ -241,21 +242,26 @@ class VisitHandouts:
 
 def for_visit(visit: Visit, user: User) -> VisitHandouts:
     handouts = list(db.session.scalars(
-        select(Handout).where(Handout.visit_id == visit.id).order_by(Handout.id)))
+        select(Handout).where(Handout.visit_id == visit.id).order_by(Handout.id)
+        .options(joinedload(Handout.deliveries))
+    ).unique())
+    # Only what it held is shown of the last handout, never how it was delivered.
     previous = db.session.scalars(
         select(Handout).join(Visit, Visit.id == Handout.visit_id)
         .where(Handout.client_id == visit.client_id, Visit.starts_at < visit.starts_at)
         .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
+        .options(lazyload(Handout.deliveries))
     ).first()
     return VisitHandouts(can_build(visit, user), handouts, previous)
 
 
-def for_client(client_id: int) -> list[Handout]:
-    """Every handout the client was given, newest first (deliveries come in one more query)."""
-    return list(db.session.scalars(
+def for_client(client_id: int, *, page: int = 1, per_page: int) -> Listing:
+    """The handouts the client was given, newest first (deliveries come in one more query)."""
+    return paging.fetch(
         select(Handout).where(Handout.client_id == client_id)
-        .order_by(Handout.created_at.desc(), Handout.id.desc())
-    ))
+        .order_by(Handout.created_at.desc(), Handout.id.desc()),
+        lambda record: record.Handout, page=page, per_page=per_page,
+    )
 
 
 # ---- delivery ----

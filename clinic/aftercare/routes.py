@@ -12,6 +12,7 @@ from clinic.aftercare.forms import HandoutForm, technique_form
 from clinic.aftercare.library import GENERAL_CAUTIONS
 from clinic.clients import services as client_services
 from clinic.clients.models import Delivery
+from clinic.paging import PER_PAGE, page_number
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import public, requires
 from clinic.records import StaleEdit
@@ -178,6 +179,16 @@ def _handout_page(handout, new_link=None, status: int = 200):
         mail_ready=mail.is_configured(), preferred=handout.client.handout_delivery,
         delivery=Delivery, new_link=new_link,
     ), status
+
+
+@bp.get("/clients/<int:client_id>/handouts")
+@requires("handouts.deliver")
+def client_handouts(client_id: int):
+    client = client_services.get_client(client_id)
+    given = handouts.for_client(client.id, per_page=PER_PAGE,
+                                page=page_number(request.args.get("page", type=int)))
+    return render_template("clients/related.html", client=client, listing=given,
+                           noun="handouts")
 
 
 @bp.get("/handouts/<int:handout_id>")

@@ -26,6 +26,10 @@ class Delivery(StrEnum):
         return {"email": "By email", "link": "As a download link", "print": "Printed"}[self.value]
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    return " ".join(part for part in (first_name, last_name) if part)
+
+
 class Client(db.Model):
     """Someone the clinic treats. Never deleted: archived, because records are kept for years."""
 
@@ -63,7 +67,7 @@ class Client(db.Model):
 
     @property
     def name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        return full_name(self.first_name, self.last_name)
 
     @property
     def archived(self) -> bool:

@@ -4,8 +4,8 @@
 serious first, each with a level and a reason in plain language.
 """
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from clinic.clients.models import QUESTIONS, Intake, IntakeItem
@@ -23,7 +23,11 @@ class Level(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Level).index(self)
+        return RANKS[self]
+
+
+# Most serious first: the order the levels are declared in.
+RANKS = {level: rank for rank, level in enumerate(Level)}
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,30 @@ class Precaution:
     reason: str
     # The client's own words, when they gave any.
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ItemAnswer:
+    """A ticked box as plain values, read like an IntakeItem."""
+
+    code: str
+    detail: str
+    on_date: date | None
+
+
+@dataclass(frozen=True)
+class IntakeAnswers:
+    """What the rules below read from an intake, as plain values, read like an Intake.
+
+    Lists of a hundred visits flag each client's precautions from these rather than from
+    intake records, which cost more to build than the rest of the list.
+    """
+
+    submitted_at: datetime
+    headache_kind: str
+    headache_recent: bool
+    areas_to_avoid: str
+    items: list[ItemAnswer] = field(default_factory=list)
 
 
 # Answers whose precaution does not depend on dates or other answers.
@@ -91,7 +119,7 @@ def _long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _treated_area(item: IntakeItem, today: date) -> Precaution:
+def _treated_area(item: IntakeItem | ItemAnswer, today: date) -> Precaution:
     period, period_words, reason = TREATED_AREA_RULES[item.code]
     subject = QUESTIONS[item.code].short_label
     if item.on_date is None:
@@ -106,7 +134,8 @@ def _treated_area(item: IntakeItem, today: date) -> Precaution:
     return Precaution(Level.NOTE, subject, reason, item.detail)
 
 
-def _headaches(intake: Intake, item: IntakeItem) -> Precaution | None:
+def _headaches(intake: Intake | IntakeAnswers,
+               item: IntakeItem | ItemAnswer) -> Precaution | None:
     migraine = intake.headache_kind in {"migraine", "both"}
     if intake.headache_recent:
         kind = "Migraines" if migraine else "Headaches"
@@ -124,7 +153,7 @@ def _headaches(intake: Intake, item: IntakeItem) -> Precaution | None:
     return None
 
 
-def precautions(intake: Intake | None, today: date) -> list[Precaution]:
+def precautions(intake: Intake | IntakeAnswers | None, today: date) -> list[Precaution]:
     """The precautions for treating this client today, most serious first."""
     if intake is None:
         return []

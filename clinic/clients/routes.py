@@ -27,6 +27,7 @@ from clinic.clients.models import (
 )
 from clinic.clients.precautions import precautions
 from clinic.invoices import services as invoice_services
+from clinic.paging import LATEST, page_number
 from clinic.permissions import can, public, requires
 from clinic.records import StaleEdit
 from clinic.types import utcnow
@@ -43,11 +44,8 @@ bp = Blueprint("clients", __name__)
 def index():
     query = request.args.get("q", "")[:100]
     archived = request.args.get("archived") == "1"
-    page = request.args.get("page", 1, type=int)
-    pagination, rows = services.search(query, page, archived)
-    return render_template(
-        "clients/list.html", rows=rows, pagination=pagination, q=query, archived=archived
-    )
+    clients = services.search(query, page_number(request.args.get("page", type=int)), archived)
+    return render_template("clients/list.html", clients=clients, q=query, archived=archived)
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -106,16 +104,19 @@ def show(client_id: int):
         "precautions": precautions(current, date.today()),
         "health_visible": can(current_user, "intake.read"),
         "changes": [],
-        "visits": visit_services.client_history(client, can(current_user, "notes.read")),
-        "invoices": invoice_services.client_invoices(client.id, current_user),
-        "handouts": handouts.for_client(client.id),
+        "visits": visit_services.client_history(client.id, can(current_user, "notes.read"),
+                                                per_page=LATEST),
+        "invoices": invoice_services.client_invoices(client.id, current_user, per_page=LATEST),
+        "handouts": handouts.for_client(client.id, per_page=LATEST),
         "kept_until": retention.retention_ends(client) if can(current_user, "clients.delete")
         else None,
     }
-    if current and context["health_visible"]:
-        if len(history) > 1:
-            context["changes"] = services.changes(history[1], current)
-        services.record_health_view(client, current, "client page")
+    if current and context["health_visible"] and len(history) > 1:
+        context["changes"] = services.changes(history[1], current)
+    visit_services.record_page_views(
+        "client page", client=client, history=context["visits"].rows,
+        intake=current if context["health_visible"] else None,
+    )
     return render_template("clients/show.html", **context)
 
 

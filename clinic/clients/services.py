@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, type_coerce, update
 
 from clinic.audit import services as audit
 from clinic.clients.models import (
@@ -23,12 +23,12 @@ from clinic.clients.models import (
     IntakeLink,
 )
 from clinic.extensions import db
+from clinic.paging import PER_PAGE, Listing
 from clinic.records import apply_changes, check_version, commit_or_stale
 from clinic.tokens import keyed_hash, new_token
-from clinic.types import utcnow
+from clinic.types import UTCDateTime, utcnow
 from clinic.validation import ValidationError
 
-PER_PAGE = 25
 STALE_AFTER = timedelta(days=365)
 OLDEST_BIRTH_YEAR = 1900
 
@@ -213,11 +213,10 @@ class ClientRow:
     last_intake: datetime | None
 
 
-def search(query: str, page: int, archived: bool = False):
-    """A page of clients whose name, email or phone starts with the query."""
-    statement = select(Client).where(
-        Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
-    )
+def search(query: str, page: int, archived: bool = False) -> Listing:
+    """A page of clients whose name, email or phone starts with the query, in name order,
+    and how many match in all (ClientRow rows)."""
+    conditions = [Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)]
     query = query.strip()
     if query:
         matches = []
@@ -227,25 +226,25 @@ def search(query: str, page: int, archived: bool = False):
         digits = phone_key(query)
         if len(digits) >= 4:
             matches.append(_prefix(Client.phone_key, digits))
-        statement = statement.where(or_(*matches))
-    pagination = db.paginate(
-        statement.order_by(Client.sort_key, Client.id),
-        page=page, per_page=PER_PAGE, error_out=False, count=True,
-    )
-    last = _last_intakes([client.id for client in pagination.items])
-    rows = [ClientRow(client, last.get(client.id)) for client in pagination.items]
-    return pagination, rows
-
-
-def _last_intakes(client_ids: list[int]) -> dict[int, datetime]:
-    if not client_ids:
-        return {}
-    rows = db.session.execute(
-        select(Intake.client_id, func.max(Intake.submitted_at))
-        .where(Intake.client_id.in_(client_ids))
-        .group_by(Intake.client_id)
-    )
-    return {client_id: submitted for client_id, submitted in rows}
+        conditions.append(or_(*matches))
+    # The matches are found first, through the prefix indexes, and only they are sorted:
+    # otherwise PostgreSQL walks the whole name index in order, testing every client. Without
+    # a search the name index gives the page at once, and the count is a count.
+    found = (select(Client.id, Client.sort_key).where(*conditions).cte("found")
+             .prefix_with("MATERIALIZED" if query else "NOT MATERIALIZED", dialect="postgresql"))
+    shown = (select(found.c.id, found.c.sort_key).order_by(found.c.sort_key, found.c.id)
+             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).subquery())
+    in_all = select(func.count()).select_from(found).scalar_subquery()
+    last_intake = (select(func.max(Intake.submitted_at)).where(Intake.client_id == Client.id)
+                   .correlate(Client).scalar_subquery())
+    records = db.session.execute(
+        select(Client, type_coerce(last_intake, UTCDateTime).label("last_intake"),
+               in_all.label("in_all"))
+        .join(shown, shown.c.id == Client.id)
+        .order_by(shown.c.sort_key, shown.c.id)
+    ).all()
+    return Listing([ClientRow(record.Client, record.last_intake) for record in records],
+                   records[0].in_all if records else 0, page=page, per_page=PER_PAGE)
 
 
 # ---- intakes ----
@@ -406,9 +405,14 @@ def get_intake(client: Client, version: int) -> Intake:
 
 def record_health_view(client: Client, intake: Intake, what: str) -> None:
     """Every look at health answers (the form, a version, the precautions) is on record."""
+    add_health_view(client, intake, what)
+    audit.commit_view()
+
+
+def add_health_view(client: Client, intake: Intake, what: str) -> None:
+    """The health view's audit event, to be committed with the page's other views."""
     audit.record("intake.viewed", "client", client.id,
                  detail={"version": intake.version, "view": what})
-    audit.commit_view()
 
 
 def _describe(item: IntakeItem) -> str:

@@ -32,7 +32,7 @@ def index():
         context["to_sign"] = visit_services.notes_to_sign(current_user.id)
     else:
         context["arrivals"] = visit_services.arrivals(context["today"])
-        context["unpaid"] = invoice_services.unpaid_invoices()
+        context["unpaid"] = invoice_services.unpaid_invoices(invoice_services.UNPAID_ON_HOME).rows
     return render_template(HOME_TEMPLATES[role], **context)
 
 

@@ -164,6 +164,11 @@ class Invoice(db.Model):
         return self.total - self.paid
 
 
+# The list's order, newest issue first (drafts, with no date, before them), read off an index;
+# and a day's invoices for the close-out. PostgreSQL puts NULLs first in a descending index.
+Index("ix_invoice_issued_on_id", Invoice.issued_on.desc(), Invoice.id.desc())
+
+
 class InvoiceLine(db.Model):
     __tablename__ = "invoice_line"
     __table_args__ = (Index("ix_invoice_line_invoice_id", "invoice_id"),)

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
+from clinic import paging
 from clinic.auth.models import User
 from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.invoices import services
 from clinic.invoices.models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod, Service
 from clinic.invoices.money import ZERO
+from clinic.paging import Listing
 
 MAX_RANGE_DAYS = 366
 
@@ -39,13 +41,28 @@ class MethodTotal:
 class DayReport:
     day: date
     methods: list[MethodTotal]
-    issued: list[dict]
-    voids: list[dict]
-    outstanding: list[services.InvoiceRow]
+    issued: Listing
+    voids: Listing
+    # Unpaid now, whatever the day: the oldest few, and the count and balance of all.
+    outstanding: Listing
     totals: dict = field(default_factory=dict)
 
 
-def day_report(day: date) -> DayReport:
+def _issued_row(record) -> dict:
+    return {"id": record.id, "number": record.number, "total": record.total,
+            "client": f"{record.first_name} {record.last_name}",
+            "tax_total": record.tax_total, "status": record.status}
+
+
+def _void_row(record) -> dict:
+    return {"number": record.number, "invoice_id": record.invoice_id,
+            "invoice_number": record.invoice_number, "reason": record.reason,
+            "total": record.total}
+
+
+def day_report(day: date, listed: int = 0) -> DayReport:
+    """The day's payments by method, invoices issued and voided (the first `listed` of each,
+    or all with 0), and what is still owed; every total counts all rows, listed or not."""
     by_method = {method.value: MethodTotal(method.value, method.label) for method in PaymentMethod}
     rows = db.session.execute(
         select(
@@ -62,39 +79,30 @@ def day_report(day: date) -> DayReport:
         entry.count = count
         entry.received = _money(received)
         entry.refunded = _money(refunded)
-    issued = [
-        {"id": row.id, "number": row.number, "client": f"{row.first_name} {row.last_name}",
-         "total": row.total, "tax_total": row.tax_total, "status": row.status}
-        for row in db.session.execute(
-            select(Invoice.id, Invoice.number, Invoice.total, Invoice.tax_total, Invoice.status,
-                   Client.first_name, Client.last_name)
-            .join(Client, Client.id == Invoice.client_id)
-            .where(Invoice.issued_on == day)
-            .order_by(Invoice.number)
-        )
-    ]
-    voids = [
-        {"number": row.number, "invoice_id": row.invoice_id, "invoice_number": row.invoice_number,
-         "reason": row.reason, "total": row.total}
-        for row in db.session.execute(
-            select(CreditNote.number, CreditNote.invoice_id, CreditNote.reason, CreditNote.total,
-                   Invoice.number.label("invoice_number"))
-            .join(Invoice, Invoice.id == CreditNote.invoice_id)
-            .where(CreditNote.issued_on == day)
-            .order_by(CreditNote.number)
-        )
-    ]
-    outstanding = services.unpaid_invoices(limit=None)
-    methods = [entry for entry in by_method.values()]
+    issued = paging.fetch(
+        select(Invoice.id, Invoice.number, Invoice.total, Invoice.tax_total, Invoice.status,
+               Client.first_name, Client.last_name)
+        .join(Client, Client.id == Invoice.client_id)
+        .where(Invoice.issued_on == day)
+        .order_by(Invoice.number),
+        _issued_row, per_page=listed, amount=Invoice.total,
+    )
+    voids = paging.fetch(
+        select(CreditNote.number, CreditNote.invoice_id, CreditNote.reason, CreditNote.total,
+               Invoice.number.label("invoice_number"))
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(CreditNote.issued_on == day)
+        .order_by(CreditNote.number),
+        _void_row, per_page=listed, amount=CreditNote.total,
+    )
+    methods = list(by_method.values())
     return DayReport(
-        day=day, methods=methods, issued=issued, voids=voids, outstanding=outstanding,
+        day=day, methods=methods, issued=issued, voids=voids,
+        outstanding=services.unpaid_invoices(services.UNPAID_ON_CLOSE_OUT),
         totals={
             "received": sum((m.received for m in methods), ZERO),
             "refunded": sum((m.refunded for m in methods), ZERO),
             "net": sum((m.net for m in methods), ZERO),
-            "issued": sum((row["total"] for row in issued), ZERO),
-            "voided": sum((row["total"] for row in voids), ZERO),
-            "outstanding": sum((row.balance for row in outstanding), ZERO),
         },
     )
 
@@ -110,17 +118,22 @@ def day_report_rows(report: DayReport) -> Iterator[list]:
            report.totals["net"]]
     yield []
     yield ["Invoices issued", "Client", "Tax", "Total", "Status"]
-    for row in report.issued:
+    for row in report.issued.rows:
         yield [row["number"], row["client"], row["tax_total"], row["total"], row["status"]]
     yield []
     yield ["Credit notes", "Invoice", "Reason", "Total"]
-    for row in report.voids:
+    for row in report.voids.rows:
         yield [row["number"], row["invoice_number"], row["reason"], row["total"]]
     yield []
     yield ["Outstanding", "Client", "Issued", "Total", "Paid", "Balance"]
-    for row in report.outstanding:
+    for row in report.outstanding.rows:
         yield [row.number, row.client_name, row.issued_on.isoformat(), row.total, row.paid,
                row.balance]
+    unpaid = report.outstanding
+    yield [f"Total outstanding ({unpaid.count})", "", "", "", "", unpaid.amount]
+    if unpaid.unlisted:
+        yield [f"The oldest {len(unpaid.rows)} of {unpaid.count} are listed; the total counts "
+               "them all."]
 
 
 # ---- revenue ----

@@ -17,6 +17,7 @@ from clinic.invoices.forms import (
     VoidForm,
 )
 from clinic.invoices.services import STATUS_FILTERS
+from clinic.paging import PER_PAGE, page_number
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
 from clinic.spreadsheets import csv_response
@@ -24,7 +25,8 @@ from clinic.validation import ValidationError, apply_to_form
 
 bp = Blueprint("invoices", __name__)
 
-PER_PAGE = 25
+# The close-out page lists this many of the day's invoices and voids; its PDF and CSV, all.
+LISTED_ON_CLOSE_OUT = 20
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -81,11 +83,19 @@ def index():
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = services.list_invoices(current_user, status, page, PER_PAGE)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    return render_template("invoices/list.html", rows=rows, status=status, page=page,
-                           pages=pages, total=total)
+    invoices = services.list_invoices(current_user, status,
+                                      page_number(request.args.get("page", type=int)))
+    return render_template("invoices/list.html", invoices=invoices, status=status)
+
+
+@bp.get("/clients/<int:client_id>/invoices")
+@requires("invoices.read")
+def client_invoices(client_id: int):
+    client = client_services.get_client(client_id)
+    invoices = services.client_invoices(client.id, current_user, per_page=PER_PAGE,
+                                        page=page_number(request.args.get("page", type=int)))
+    return render_template("clients/related.html", client=client, listing=invoices,
+                           noun="invoices")
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
@@ -94,7 +104,7 @@ def new():
     client_id = request.args.get("client_id", type=int)
     if client_id is None:
         query = request.args.get("q", "")[:100]
-        _, rows = client_services.search(query, 1) if query else (None, [])
+        rows = client_services.search(query, 1).rows if query else []
         return render_template("invoices/pick_client.html", q=query, rows=rows)
     client = client_services.get_client(client_id)
     form = NewInvoiceForm()
@@ -302,14 +312,14 @@ def pdf(invoice_id: int):
 
 # ---- reports ----
 
-def _day_report():
-    return reports.day_report(_date_arg("date", date.today()))
+def _day_report(listed: int = 0):
+    return reports.day_report(_date_arg("date", date.today()), listed)
 
 
 @bp.get("/reports/day")
 @requires("reports.day")
 def day_report():
-    return render_template("invoices/day.html", report=_day_report())
+    return render_template("invoices/day.html", report=_day_report(LISTED_ON_CLOSE_OUT))
 
 
 @bp.get("/reports/day.pdf")
@@ -340,6 +350,5 @@ def revenue():
 @bp.get("/reports/outstanding")
 @requires("reports.revenue")
 def outstanding():
-    rows = services.unpaid_invoices(limit=None)
-    return render_template("invoices/outstanding.html", rows=rows,
-                           total=sum((row.balance for row in rows), 0))
+    unpaid = services.unpaid_invoices(PER_PAGE, page_number(request.args.get("page", type=int)))
+    return render_template("invoices/outstanding.html", unpaid=unpaid)

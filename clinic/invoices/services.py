@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from flask import abort
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
+from clinic import paging
 from clinic.admin.services import get_settings
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
@@ -15,6 +17,7 @@ from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.invoices import numbering
 from clinic.invoices.models import (
+    MONEY,
     CreditNote,
     Invoice,
     InvoiceLine,
@@ -27,6 +30,7 @@ from clinic.invoices.models import (
     invoice_content_hash,
 )
 from clinic.invoices.money import ZERO, line_amounts, totals
+from clinic.paging import Listing
 from clinic.records import apply_changes, commit_or_stale
 from clinic.types import utcnow
 from clinic.validation import ValidationError
@@ -37,6 +41,8 @@ CREDIT_NOTE_PREFIX = "CN"
 MAX_AMOUNT = Decimal("1000000")
 MAX_QUANTITY = Decimal("1000")
 UNPAID_ON_HOME = 8
+# The close-out lists this many of the oldest unpaid invoices; the rest are counted.
+UNPAID_ON_CLOSE_OUT = 20
 
 ISSUED_IS_FINAL = "This invoice is issued and cannot change. Void it with a credit note instead."
 
@@ -509,6 +515,9 @@ def record_copy(invoice: Invoice) -> None:
 
 # ---- lists ----
 
+# Built once each: a statement never changes (.where() makes a new one), and building these
+# cost more than the rest of a short list.
+@cache
 def _paid_by_invoice():
     # Summed per listed invoice through the payment index, never over every payment ever made.
     return (select(func.coalesce(func.sum(Payment.amount), 0))
@@ -538,6 +547,7 @@ class InvoiceRow:
         return InvoiceStatus(self.status).label
 
 
+@cache
 def _rows_statement():
     return (
         select(Invoice.id, Invoice.number, Invoice.status, Invoice.client_id,
@@ -577,8 +587,10 @@ def _readable_by(statement, user):
     return statement
 
 
-def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
-    status = Invoice.status.in_(STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"]))
+def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
+    statuses = STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"])
+    # Every status is no condition: SQLite would otherwise pick the status index and sort.
+    status = true() if set(statuses) == set(InvoiceStatus) else Invoice.status.in_(statuses)
     newest_first = (Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
     # The page is chosen on the invoice table alone, then joined: sorting every invoice with
     # its client and payments first costs the database a hundred times more.
@@ -589,25 +601,24 @@ def list_invoices(user, status_filter: str, page: int, per_page: int = 25):
     records = db.session.execute(
         _rows_statement().where(Invoice.id.in_(page_ids)).order_by(*newest_first)
     )
-    return [_row(record) for record in records], count
+    return Listing([_row(record) for record in records], count, page=page, per_page=per_page)
 
 
-def unpaid_invoices(limit: int | None = UNPAID_ON_HOME) -> list[InvoiceRow]:
-    """Issued invoices with money still owed, the oldest first."""
+def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
+    """Issued invoices with money still owed, the oldest first, and the balance of them all."""
     statement = (_rows_statement().where(Invoice.status == InvoiceStatus.ISSUED)
                  .order_by(Invoice.issued_on, Invoice.id))
-    if limit:
-        statement = statement.limit(limit)
-    return [_row(record) for record in db.session.execute(statement)]
+    return paging.fetch(statement, _row, page=page, per_page=per_page,
+                        amount=type_coerce(Invoice.total - _paid_by_invoice(), MONEY))
 
 
-def client_invoices(client_id: int, user) -> list[InvoiceRow]:
+def client_invoices(client_id: int, user, *, page: int = 1, per_page: int) -> Listing:
     """The client's invoices that this user may read, newest first."""
     statement = _readable_by(_rows_statement().where(Invoice.client_id == client_id), user)
-    records = db.session.execute(
-        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+    return paging.fetch(
+        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc()),
+        _row, page=page, per_page=per_page,
     )
-    return [_row(record) for record in records]
 
 
 def visit_invoice(visit_id: int, user) -> InvoiceRow | None:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from clinic.clients import services as client_services
 from clinic.clients.precautions import precautions
 from clinic.invoices import services as invoice_services
+from clinic.paging import PER_PAGE, page_number
 from clinic.permissions import can, requires
 from clinic.security import is_safe_next
 from clinic.validation import ValidationError, apply_to_form
@@ -66,8 +67,7 @@ def schedule():
         _date_arg("date") or date.today(), request.args.get("view") == "week", therapist_id,
         date.today(), with_notes=can(current_user, "notes.read"),
     )
-    return render_template("visits/schedule.html", plan=plan, therapists=services.therapists(),
-                           today=date.today())
+    return render_template("visits/schedule.html", plan=plan, today=date.today())
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
@@ -94,9 +94,21 @@ def new():
             return redirect(url_for("visits.show", visit_id=visit.id))
     client = services.find_client(form.client_id.data)
     query = request.args.get("q", "")[:100]
-    found = client_services.search(query, 1)[1] if query and client is None else []
+    found = client_services.search(query, 1).rows if query and client is None else []
     return render_template("visits/book.html", form=form, client=client, q=query, found=found,
                            service_names=services.SERVICE_NAMES)
+
+
+@bp.get("/clients/<int:client_id>/visits")
+@requires("visits.read")
+def client_visits(client_id: int):
+    client = client_services.get_client(client_id)
+    with_notes = can(current_user, "notes.read")
+    visits = services.client_history(client.id, with_notes, per_page=PER_PAGE,
+                                     page=page_number(request.args.get("page", type=int)))
+    services.record_page_views("client visits", client=client, history=visits.rows)
+    return render_template("clients/related.html", client=client, listing=visits,
+                           noun="visits")
 
 
 # ---- one visit ----
@@ -109,10 +121,8 @@ def show(visit_id: int):
     intake = services.current_intake(visit.client_id)
     health_visible = can(current_user, "intake.read")
     note = services.get_note(visit) if can(current_user, "notes.read") else None
-    if note is not None:
-        services.record_note_view(note, "visit page")
-    if intake is not None and health_visible:
-        client_services.record_health_view(visit.client, intake, "visit page")
+    services.record_page_views("visit page", note=note, client=visit.client,
+                               intake=intake if health_visible else None)
     return render_template(
         "visits/show.html", visit=visit, note=note,
         precautions=precautions(intake, date.today()), health_visible=health_visible,

@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from clinic import paging
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
-from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake
-from clinic.clients.precautions import Level, precautions
-from clinic.clients.services import intake_status
+from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeItem, full_name
+from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
+from clinic.clients.services import add_health_view, intake_status
 from clinic.extensions import db
+from clinic.paging import Listing
 from clinic.records import check_version
 from clinic.types import utcnow
 from clinic.validation import ValidationError
@@ -205,24 +207,67 @@ def change_status(visit: Visit, status: str, reason: str, actor: User,
 
 @dataclass(frozen=True)
 class VisitRow:
-    visit: Visit
+    """One line of a visit list (the schedule, the home pages): plain values, no records."""
+
+    id: int
+    version: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    service_name: str
+    client_name: str
+    therapist_id: int
+    therapist_name: str
     # The most serious precaution on the current intake, or None.
     flag: Level | None
     intake: str  # "current", "stale" or "none"
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
 
+    @property
+    def state(self) -> VisitStatus:
+        return VisitStatus(self.status)
+
 
 def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
-    """Each client's newest intake, in two queries whatever the number of clients."""
+    """Each client's newest intake with its ticked items, in one query whatever the number of
+    clients."""
     ids = sorted(set(client_ids))
     if not ids:
         return {}
-    newest = (select(Intake.client_id, func.max(Intake.version))
-              .where(Intake.client_id.in_(ids)).group_by(Intake.client_id))
     rows = db.session.scalars(
-        select(Intake).where(tuple_(Intake.client_id, Intake.version).in_(newest))
-    )
+        select(Intake).where(_newest_intake_of(ids)).options(joinedload(Intake.items))
+    ).unique()
     return {intake.client_id: intake for intake in rows}
+
+
+def _newest_intake_of(client_ids: list[int]):
+    """A condition that an intake is its client's newest, for these clients."""
+    newest = (select(Intake.client_id, func.max(Intake.version))
+              .where(Intake.client_id.in_(client_ids)).group_by(Intake.client_id))
+    return tuple_(Intake.client_id, Intake.version).in_(newest)
+
+
+def _current_answers(client_ids: Iterable[int]) -> dict[int, IntakeAnswers]:
+    """What each client's newest intake answered, in one query, as plain values."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Intake.client_id, Intake.submitted_at, Intake.headache_kind,
+               Intake.headache_recent, Intake.areas_to_avoid, IntakeItem.code,
+               IntakeItem.detail, IntakeItem.on_date)
+        .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
+        .where(_newest_intake_of(ids))
+        .order_by(Intake.client_id, IntakeItem.id)
+    )
+    answers: dict[int, IntakeAnswers] = {}
+    for row in rows:
+        if row.client_id not in answers:
+            answers[row.client_id] = IntakeAnswers(row.submitted_at, row.headache_kind,
+                                                   row.headache_recent, row.areas_to_avoid)
+        if row.code is not None:
+            answers[row.client_id].items.append(ItemAnswer(row.code, row.detail, row.on_date))
+    return answers
 
 
 def _note_states(visit_ids: list[int]) -> dict[int, str]:
@@ -235,8 +280,23 @@ def _note_states(visit_ids: list[int]) -> dict[int, str]:
     return {visit_id: "signed" if signed_at else "draft" for visit_id, signed_at in rows}
 
 
-def rows_for(visits: list[Visit], today: date, with_notes: bool) -> list[VisitRow]:
-    intakes = current_intakes(visit.client_id for visit in visits)
+def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
+                *conditions) -> list[VisitRow]:
+    """The visits starting in [start, end), in order, each with its client's health flags.
+
+    Columns rather than records: a busy day is a hundred visits or more, and building each
+    visit, client and therapist as a record cost more than the rest of the page.
+    """
+    visits = db.session.execute(
+        select(Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
+               Visit.service_name, Visit.client_id, Visit.therapist_id, Client.first_name,
+               Client.last_name, User.name.label("therapist_name"))
+        .join(Client, Client.id == Visit.client_id)
+        .join(User, User.id == Visit.therapist_id)
+        .where(Visit.starts_at >= start, Visit.starts_at < end, *conditions)
+        .order_by(Visit.starts_at, Visit.id)
+    ).all()
+    intakes = _current_answers(visit.client_id for visit in visits)
     notes = _note_states([visit.id for visit in visits]) if with_notes else {}
     now = utcnow()
     rows = []
@@ -244,21 +304,14 @@ def rows_for(visits: list[Visit], today: date, with_notes: bool) -> list[VisitRo
         intake = intakes.get(visit.client_id)
         found = precautions(intake, today)
         rows.append(VisitRow(
-            visit,
+            visit.id, visit.version, visit.status, visit.starts_at, visit.ends_at,
+            visit.service_name, full_name(visit.first_name, visit.last_name),
+            visit.therapist_id, visit.therapist_name,
             found[0].level if found else None,
             intake_status([intake] if intake else [], now),
             notes.get(visit.id, "none") if with_notes else "",
         ))
     return rows
-
-
-def _visits(start: datetime, end: datetime, *conditions) -> list[Visit]:
-    return list(db.session.scalars(
-        select(Visit)
-        .where(Visit.starts_at >= start, Visit.starts_at < end, *conditions)
-        .options(joinedload(Visit.client), joinedload(Visit.therapist))
-        .order_by(Visit.starts_at, Visit.id)
-    ))
 
 
 # ---- the schedule ----
@@ -277,6 +330,8 @@ class Schedule:
     day: date
     week: bool
     therapist: User | None
+    # Everyone who can be booked, for choosing whose schedule to show.
+    therapists: list[User]
     columns: list[Column]
     previous: date
     next: date
@@ -286,6 +341,7 @@ class Schedule:
 
 def schedule(day: date, week: bool, therapist_id: int | None, today: date,
              with_notes: bool) -> Schedule:
+    bookable = therapists()
     therapist = None
     if therapist_id is not None:
         therapist = db.session.get(User, therapist_id)
@@ -294,36 +350,37 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
     first = week_start(day) if week else day
     length = 7 if week else 1
     conditions = [Visit.therapist_id == therapist.id] if therapist else []
-    visits = _visits(*day_bounds(first, length), *conditions)
-    rows = rows_for(visits, today, with_notes)
+    rows = _visit_rows(*day_bounds(first, length), today, with_notes, *conditions)
     if week:
-        columns = [
-            Column(f"{d:%A} {d.day} {d:%B}", d,
-                   [row for row in rows if local(row.visit.starts_at).date() == d])
-            for d in (first + timedelta(days=n) for n in range(7))
-        ]
+        by_day: dict[date, list[VisitRow]] = {}
+        for row in rows:
+            by_day.setdefault(local(row.starts_at).date(), []).append(row)
+        columns = [Column(f"{d:%A} {d.day} {d:%B}", d, by_day.get(d, []))
+                   for d in (first + timedelta(days=n) for n in range(7))]
     else:
-        people = [therapist] if therapist else therapists()
-        booked = {row.visit.therapist for row in rows} - set(people)
-        people += sorted(booked, key=lambda user: user.name)
-        columns = [Column(person.name, day,
-                          [row for row in rows if row.visit.therapist_id == person.id])
-                   for person in people]
+        by_therapist: dict[int, list[VisitRow]] = {}
+        for row in rows:
+            by_therapist.setdefault(row.therapist_id, []).append(row)
+        people = {person.id: person.name for person in ([therapist] if therapist else bookable)}
+        # Visits of someone no longer bookable still show, in a column of their own.
+        people |= dict(sorted(((row.therapist_id, row.therapist_name) for row in rows
+                               if row.therapist_id not in people), key=lambda p: p[1]))
+        columns = [Column(name, day, by_therapist.get(person_id, []))
+                   for person_id, name in people.items()]
     step = timedelta(days=length)
-    return Schedule(day, week, therapist, columns, first - step, first + step, first,
+    return Schedule(day, week, therapist, bookable, columns, first - step, first + step, first,
                     first + step - timedelta(days=1))
 
 
 # ---- home pages ----
 
 def therapist_day(therapist_id: int, today: date) -> list[VisitRow]:
-    visits = _visits(*day_bounds(today), Visit.therapist_id == therapist_id)
-    return rows_for(visits, today, with_notes=True)
+    return _visit_rows(*day_bounds(today), today, True, Visit.therapist_id == therapist_id)
 
 
 def arrivals(today: date) -> list[VisitRow]:
     """Today's visits for the desk: no note states, precautions only as a flag."""
-    return rows_for(_visits(*day_bounds(today)), today, with_notes=False)
+    return _visit_rows(*day_bounds(today), today, False)
 
 
 def notes_to_sign(therapist_id: int) -> list[Visit]:
@@ -386,14 +443,36 @@ class StaleNote(ValidationError):
 
 
 def get_note(visit: Visit) -> TreatmentNote | None:
-    return db.session.scalar(select(TreatmentNote).where(TreatmentNote.visit_id == visit.id))
+    return db.session.scalars(
+        select(TreatmentNote).where(TreatmentNote.visit_id == visit.id)
+        .options(joinedload(TreatmentNote.addenda))
+    ).unique().one_or_none()
 
 
 def record_note_view(note: TreatmentNote, where: str) -> None:
     """Every look at a note is on record, whoever looks."""
-    audit.record("note.viewed", "treatment_note", note.id, client_id=note.visit.client_id,
-                 detail={"visit": note.visit_id, "view": where})
-    audit.commit_view()
+    record_page_views(where, note=note)
+
+
+def record_page_views(where: str, *, note: TreatmentNote | None = None,
+                      client: Client | None = None, intake: Intake | None = None,
+                      history: Iterable["HistoryRow"] = ()) -> None:
+    """What a page showed of a note, of health answers and of note summaries in a client's
+    history, on record in one transaction (a commit is a write to disk)."""
+    recorded = False
+    if note is not None:
+        audit.record("note.viewed", "treatment_note", note.id, client_id=note.visit.client_id,
+                     detail={"visit": note.visit_id, "view": where})
+        recorded = True
+    if summarised := [row.id for row in history if row.summary]:
+        audit.record("note.summaries_viewed", "client", client.id,
+                     detail={"visits": summarised})
+        recorded = True
+    if intake is not None:
+        add_health_view(client, intake, where)
+        recorded = True
+    if recorded:
+        audit.commit_view()
 
 
 def _writable_note(visit: Visit, author: User, seen_version: int | None) -> TreatmentNote:
@@ -633,44 +712,52 @@ def save_template(template: NoteTemplate | None, values: dict,
 
 # ---- a client's history ----
 
-HISTORY_LENGTH = 50
 SUMMARY_LENGTH = 140
 
 
 @dataclass(frozen=True)
 class HistoryRow:
-    visit: Visit
+    id: int
+    starts_at: datetime
+    service_name: str
+    therapist_name: str
+    status: str
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
     summary: str
 
+    @property
+    def state(self) -> VisitStatus:
+        return VisitStatus(self.status)
 
-def _summary(note: TreatmentNote | None) -> str:
-    """The gist of a note: what was done, else what the client reported, cut to one line."""
-    if note is None:
-        return ""
-    text = " ".join((note.assessment or note.subjective or "").split())
+
+def _summary(text: str) -> str:
+    """A note's gist on one line."""
+    text = " ".join(text.split())
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
 
 
-def client_history(client: Client, with_notes: bool) -> list[HistoryRow]:
-    """The client's visits, newest first, with note summaries for those who may read notes."""
-    query = (
-        select(Visit, TreatmentNote)
+def client_history(client_id: int, with_notes: bool, *, page: int = 1,
+                   per_page: int) -> Listing:
+    """The client's visits, newest first, with note summaries for those who may read notes
+    (record_page_views puts the summaries shown on record)."""
+    # What was done, else what the client reported.
+    gist = func.coalesce(func.nullif(TreatmentNote.assessment, ""), TreatmentNote.subjective, "")
+    statement = (
+        select(Visit.id, Visit.starts_at, Visit.service_name, Visit.status,
+               User.name.label("therapist_name"), TreatmentNote.id.label("note_id"),
+               TreatmentNote.signed_at, *([gist.label("gist")] if with_notes else []))
+        .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .where(Visit.client_id == client.id)
-        .options(joinedload(Visit.therapist))
+        .where(Visit.client_id == client_id)
         .order_by(Visit.starts_at.desc(), Visit.id.desc())
-        .limit(HISTORY_LENGTH)
     )
-    rows = []
-    for visit, note in db.session.execute(query):
-        if not with_notes:
-            rows.append(HistoryRow(visit, "", ""))
-            continue
-        state = "none" if note is None else "signed" if note.signed_at else "draft"
-        rows.append(HistoryRow(visit, state, _summary(note)))
-    if with_notes and any(row.summary for row in rows):
-        audit.record("note.summaries_viewed", "client", client.id,
-                     detail={"visits": [row.visit.id for row in rows if row.summary]})
-        audit.commit_view()
-    return rows
+
+    def row(record) -> HistoryRow:
+        note, summary = "", ""
+        if with_notes:
+            note = "none" if record.note_id is None else "signed" if record.signed_at else "draft"
+            summary = _summary(record.gist or "")
+        return HistoryRow(record.id, record.starts_at, record.service_name,
+                          record.therapist_name, record.status, note, summary)
+
+    return paging.fetch(statement, row, page=page, per_page=per_page)

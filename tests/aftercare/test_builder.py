@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from clinic.aftercare.models import Handout, Technique
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
+from clinic.clients import routes as client_routes
 from clinic.extensions import db
 from clinic.visits.models import Visit
 from tests.conftest import post_form, sign_in
@@ -245,6 +246,24 @@ def test_the_next_visit_shows_the_last_handout_s_techniques(app, client, session
         page = page_text(client.get(where))
         assert re.search(r"Last handout \(\d+ \w+ \d{4}\): Jaw release for clenching and "
                          r"grinding\. Ask how the home care went\.", page), where
+
+
+def test_the_client_page_shows_the_latest_handout_and_links_to_all(
+    app, client, session_visit, monkeypatch
+):
+    monkeypatch.setattr(client_routes, "LATEST", 1)
+    made = session_visit()
+    sign_in(client, made.therapist)
+    generate(client, made.visit_id, [made.techniques["jaw-release"]])
+    generate(client, made.visit_id, [made.techniques["skull-base-release"]])
+    first, second = handouts(app)
+    page = client.get(f"/clients/{made.client_id}").get_data(as_text=True)
+    section = page[page.index('id="handouts-heading"'):]
+    assert f'href="/handouts/{second.id}"' in section
+    assert f'href="/handouts/{first.id}"' not in section
+    assert f'<a href="/clients/{made.client_id}/handouts">All 2 handouts</a>' in section
+    every = client.get(f"/clients/{made.client_id}/handouts").get_data(as_text=True)
+    assert f'href="/handouts/{first.id}"' in every and f'href="/handouts/{second.id}"' in every
 
 
 def test_the_client_page_lists_the_handouts_given(app, client, session_visit):

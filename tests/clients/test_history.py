@@ -6,7 +6,10 @@ from sqlalchemy import select
 
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role, User
+from clinic.clients import routes as client_routes
 from clinic.extensions import db
+from clinic.invoices import routes as invoice_routes
+from clinic.visits import routes as visit_routes
 from clinic.visits import services as visit_services
 from clinic.visits.models import Visit
 from tests.conftest import recorded_statements, sign_in
@@ -105,3 +108,52 @@ def test_the_client_page_costs_the_same_queries_for_two_visits_or_twelve(
         return len(statements)
 
     assert queries_for(2, from_day=30) == queries_for(12, from_day=40)
+
+
+def test_the_client_page_shows_the_latest_visits_and_pages_through_all(
+    app, client, make_user, make_client, completed_visit, monkeypatch  # noqa: F811
+):
+    monkeypatch.setattr(client_routes, "LATEST", 2)
+    monkeypatch.setattr(visit_routes, "PER_PAGE", 2)
+    therapist = make_user(Role.THERAPIST)
+    client_id = make_client()
+    oldest = completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=30),
+                             service="Sinus relief facial")
+    for days, service in ((20, "Jaw and temples"), (10, "Lifting facial")):
+        completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=days),
+                        service=service)
+    signed_note(app, therapist, oldest)
+    sign_in(client, therapist)
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert "Lifting facial" in page and "Jaw and temples" in page
+    assert "Sinus relief facial" not in page
+    assert f'<a href="/clients/{client_id}/visits">All 3 visits</a>' in page
+    second = client.get(f"/clients/{client_id}/visits?page=2").get_data(as_text=True)
+    assert "Sinus relief facial" in second and "Lifting facial" not in second
+    assert "Page 2 of 2 (3 visits)" in second and "Intra-oral-free masseter release" in second
+    assert f'href="/clients/{client_id}/visits?page=1" rel="prev"' in second
+    with app.app_context():
+        viewed = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "note.summaries_viewed")
+        ).all()
+    assert [event.detail for event in viewed] == [f'{{"visits": [{oldest}]}}']
+    assert "There is no page 3." in client.get(f"/clients/{client_id}/visits?page=3").text
+
+
+def test_the_client_page_shows_the_latest_invoices_and_pages_through_all(
+    client, make_user, make_client, make_invoice, monkeypatch  # noqa: F811
+):
+    monkeypatch.setattr(client_routes, "LATEST", 2)
+    monkeypatch.setattr(invoice_routes, "PER_PAGE", 2)
+    client_id = make_client()
+    oldest, older, newest = (
+        make_invoice(client_id=client_id, issue=True, issued_on=TODAY - timedelta(days=days))
+        for days in (30, 20, 10)
+    )
+    sign_in(client, make_user(Role.RECEPTION))
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert newest.number in page and older.number in page and oldest.number not in page
+    assert f'<a href="/clients/{client_id}/invoices">All 3 invoices</a>' in page
+    second = client.get(f"/clients/{client_id}/invoices?page=2").get_data(as_text=True)
+    assert oldest.number in second and newest.number not in second
+    assert "Page 2 of 2 (3 invoices)" in second

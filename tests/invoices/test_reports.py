@@ -7,6 +7,7 @@ from datetime import timedelta
 from pypdf import PdfReader
 
 from clinic.auth.models import Role
+from clinic.invoices import routes, services
 from tests.conftest import post_form
 from tests.invoices.conftest import TODAY
 
@@ -115,3 +116,61 @@ def test_reception_has_no_revenue_report(client, signed_in):
     signed_in(Role.RECEPTION)
     assert client.get("/reports/revenue").status_code == 403
     assert client.get("/reports/day").status_code == 200
+
+
+def _owing(make_invoice, days_ago):
+    """Unpaid invoices issued so many days ago, each 109.25 with 9.25 paid: 100.00 owed."""
+    return [make_invoice(payments=["9.25"], issued_on=TODAY - timedelta(days=days))
+            for days in days_ago]
+
+
+def test_the_close_out_lists_the_oldest_unpaid_invoices_and_totals_them_all(
+    client, signed_in, make_invoice, monkeypatch
+):
+    monkeypatch.setattr(services, "UNPAID_ON_CLOSE_OUT", 2)
+    signed_in(Role.RECEPTION)
+    oldest, older, newest = _owing(make_invoice, (30, 20, 10))
+    page = client.get(f"/reports/day?date={DAY}").get_data(as_text=True)
+    outstanding = page[page.index('id="outstanding-heading"'):]
+    assert oldest.number in outstanding and older.number in outstanding
+    assert newest.number not in outstanding
+    assert "Total outstanding (3)" in outstanding and "300.00" in outstanding
+    assert "The oldest 2 of 3 are listed" in outstanding
+    # The desk follows the link to the unpaid invoices; the owner's report is the admin's.
+    assert '/invoices?status=unpaid">See every unpaid invoice' in outstanding
+    response = client.get(f"/reports/day.csv?date={DAY}")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    response.close()
+    assert ["Total outstanding (3)", "", "", "", "", "300.00"] in rows
+    assert newest.number not in {row[0] for row in rows if row}
+
+
+def test_the_close_out_page_lists_some_of_a_busy_day_and_its_pdf_all(
+    client, signed_in, make_invoice, monkeypatch
+):
+    monkeypatch.setattr(routes, "LISTED_ON_CLOSE_OUT", 2)
+    signed_in(Role.RECEPTION)
+    made = [make_invoice(payments=["109.25"]) for _ in range(3)]
+    page = client.get(f"/reports/day?date={DAY}").get_data(as_text=True)
+    issued = page[page.index('id="issued-heading"'):page.index('id="voids-heading"')]
+    assert made[0].number in issued and made[1].number in issued
+    assert made[2].number not in issued
+    assert "Total issued (3)" in issued and "327.75" in issued
+    assert "2 of 3 listed" in issued
+    pdf = client.get(f"/reports/day.pdf?date={DAY}")
+    text = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
+    assert all(invoice.number in text for invoice in made)
+
+
+def test_the_outstanding_report_pages_oldest_first(client, signed_in, make_invoice, monkeypatch):
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    signed_in(Role.ADMIN)
+    oldest, older, newest = _owing(make_invoice, (30, 20, 10))
+    first = client.get("/reports/outstanding").get_data(as_text=True)
+    assert "3 unpaid invoices, <strong>300.00</strong> owed in all." in first
+    assert oldest.number in first and older.number in first and newest.number not in first
+    assert "Page 1 of 2 (3 unpaid invoices)" in first
+    second = client.get("/reports/outstanding?page=2").get_data(as_text=True)
+    assert newest.number in second and oldest.number not in second
+    beyond = client.get("/reports/outstanding?page=9")
+    assert beyond.status_code == 200 and "There is no page 9." in beyond.text

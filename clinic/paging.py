@@ -1,0 +1,63 @@
+"""Lists shown a part at a time: some rows, with how many the whole list has (and their sum).
+
+The count and the sum come with the rows, in the same query: a window function is computed
+over every row the query finds before LIMIT keeps a page of them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Select, func
+
+from clinic.extensions import db
+
+PER_PAGE = 25
+# A record's page (a client's, say) shows this many of its newest related rows, and links to
+# a page of all of them when there are more.
+LATEST = 10
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list
+    # How many rows the whole list has, shown or not.
+    count: int
+    # The `amount` of every row summed, for a list of money.
+    amount: Decimal | None = None
+    page: int = 1
+    # 0: every row is shown.
+    per_page: int = 0
+
+    @property
+    def unlisted(self) -> int:
+        return self.count - len(self.rows)
+
+    @property
+    def pages(self) -> int:
+        return max(-(-self.count // self.per_page), 1) if self.per_page else 1
+
+
+def page_number(value: int | None) -> int:
+    """The page asked for in a query string, 1 when it is missing or not a page."""
+    return value if value is not None and value > 0 else 1
+
+
+def fetch(statement: Select, row: Callable, *, page: int = 1, per_page: int = 0,
+          amount=None) -> Listing:
+    """Page `page` of the statement's rows, each made by `row` (every row when per_page is 0),
+    with the count of all of them and, given an `amount` column, its sum over all of them."""
+    totals = [func.count().over().label("rows_in_all")]
+    if amount is not None:
+        totals.append(func.sum(amount).over().label("amount_in_all"))
+    statement = statement.add_columns(*totals)
+    if per_page:
+        statement = statement.limit(per_page).offset((page - 1) * per_page)
+    records = db.session.execute(statement).all()
+    first = records[0] if records else None
+    return Listing(
+        [row(record) for record in records],
+        first.rows_in_all if first else 0,
+        None if amount is None else first.amount_in_all if first else Decimal(0),
+        page, per_page,
+    )
