@@ -25,6 +25,7 @@ from clinic.audit import services as audit
 from clinic.auth.models import Role, User
 from clinic.clients.models import Delivery, Intake
 from clinic.extensions import db
+from clinic.pdf.render import RenderFailed
 from clinic.tokens import keyed_hash, new_token
 from clinic.types import utcnow
 from clinic.validation import ValidationError
@@ -185,7 +186,7 @@ def generate(built: Builder, draft: Draft, actor: User) -> Handout:
     snapshots = [documents.technique_snapshot(technique) for technique in chosen]
     try:
         data = documents.handout_pdf(document(built, snapshots, note), settings)
-    except Exception:
+    except RenderFailed:
         log.exception("handout PDF for visit %s failed", built.visit.id)
         raise ValidationError({"": "The PDF could not be made, so nothing was saved. "
                                    "Try again; if it keeps failing, tell the admin."}) from None

@@ -39,6 +39,10 @@ class Image:
     mime: str
 
 
+class RenderFailed(RuntimeError):
+    """WeasyPrint could not make the PDF: nothing that depends on it may be kept or noted."""
+
+
 class FetchRefused(ValueError):
     """A URL outside the app's static files; WeasyPrint leaves the resource out."""
 
@@ -125,8 +129,13 @@ def render(
     """Render `template` (under templates/pdf/) with a plain-dict context to PDF bytes.
 
     `images` are served to the document as `image/<name>`; static files as `static/<path>`.
+    Any failure of the engine is raised as RenderFailed.
     """
     html = render_template(template, **context)
-    return html_to_pdf(
-        html, page_size=page_size, images=images, pdf_variant=pdf_variant, pdf_tags=pdf_tags
-    )
+    try:
+        return html_to_pdf(
+            html, page_size=page_size, images=images, pdf_variant=pdf_variant, pdf_tags=pdf_tags
+        )
+    except Exception as error:
+        # Whatever broke inside WeasyPrint, the caller only needs to know there is no PDF.
+        raise RenderFailed(f"{template} could not be rendered: {error}") from error
