@@ -26,6 +26,7 @@ from clinic.audit.services import AuditFilter
 from clinic.auth.forms import new_password_field
 from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role
 from clinic.formatting import plain_decimal
+from clinic.validation import OUTSIDE_CALENDAR, in_calendar
 
 # Currencies with two decimal places, which is what invoices print.
 CURRENCIES = ["AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "NOK", "NZD", "SEK", "USD", "ZAR"]
@@ -151,6 +152,11 @@ class SettingsForm(FlaskForm):
         }
 
 
+def _in_calendar(form, field) -> None:
+    if field.data is not None and not in_calendar(field.data):
+        raise ValidationError(OUTSIDE_CALENDAR)
+
+
 class AuditFilterForm(FlaskForm):
     """The audit log's filters: a GET form, so filtered views can be bookmarked and shared."""
 
@@ -161,8 +167,8 @@ class AuditFilterForm(FlaskForm):
     action = SelectField("Action", default="")
     object_type = StringField("Record type", validators=[Optional(), Length(max=32)])
     object_id = StringField("Record id", validators=[Optional(), Length(max=255)])
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC)", validators=[Optional()])
+    date_from = DateField("From (UTC)", validators=[Optional(), _in_calendar])
+    date_to = DateField("To (UTC)", validators=[Optional(), _in_calendar])
 
     def with_choices(self, staff, actions) -> "AuditFilterForm":
         self.actor.choices = [SelectChoice(0, "Anyone")] + [

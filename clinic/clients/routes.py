@@ -28,7 +28,7 @@ from clinic.invoices import services as invoice_services
 from clinic.permissions import can, public, requires
 from clinic.records import StaleEdit
 from clinic.types import utcnow
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, whole_number
 from clinic.visits import services as visit_services
 
 bp = Blueprint("clients", __name__)
@@ -41,7 +41,7 @@ bp = Blueprint("clients", __name__)
 def index():
     query = request.args.get("q", "")[:100]
     archived = request.args.get("archived") == "1"
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=whole_number)
     pagination, rows = services.search(query, page, archived)
     return render_template(
         "clients/list.html", rows=rows, pagination=pagination, q=query, archived=archived

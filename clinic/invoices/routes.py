@@ -20,18 +20,11 @@ from clinic.invoices.services import STATUS_FILTERS
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
 from clinic.spreadsheets import csv_response
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, parse_day, whole_number
 
 bp = Blueprint("invoices", __name__)
 
 PER_PAGE = 25
-
-
-def _date_arg(name: str, default: date) -> date:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return default
 
 
 def _message(error: ValidationError) -> str:
@@ -81,7 +74,7 @@ def index():
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=whole_number), 1)
     rows, total = services.list_invoices(current_user, status, page, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     return render_template("invoices/list.html", rows=rows, status=status, page=page,
@@ -91,7 +84,7 @@ def index():
 @bp.route("/invoices/new", methods=["GET", "POST"])
 @requires("invoices.manage")
 def new():
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=whole_number)
     if client_id is None:
         query = request.args.get("q", "")[:100]
         _, rows = client_services.search(query, 1) if query else (None, [])
@@ -303,7 +296,7 @@ def pdf(invoice_id: int):
 # ---- reports ----
 
 def _day_report():
-    return reports.day_report(_date_arg("date", date.today()))
+    return reports.day_report(parse_day(request.args.get("date", "")) or date.today())
 
 
 @bp.get("/reports/day")
