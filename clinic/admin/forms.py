@@ -75,7 +75,8 @@ class ConfirmForm(FlaskForm):
 
 
 def _at_most_three_decimals(form, field) -> None:
-    if field.data is not None and field.data.as_tuple().exponent < -3:
+    # NaN and infinity have no exponent to compare; NumberRange refuses them.
+    if field.data is not None and field.data.is_finite() and field.data.as_tuple().exponent < -3:
         raise ValidationError("Use at most three decimals, e.g. 9.975.")
 
 
