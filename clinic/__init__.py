@@ -57,8 +57,11 @@ def register_blueprints(app: Flask) -> None:
     from clinic.clients import routes as clients
     from clinic.home import routes as home
     from clinic.invoices import routes as invoices
+    from clinic.validation import RecordIdConverter
     from clinic.visits import routes as visits
 
+    # Before the first route is added: every <int:...> is then an id the database can hold.
+    app.url_map.converters["int"] = RecordIdConverter
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
@@ -69,9 +72,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from clinic import errors, formatting, navigation, permissions, security
+    from clinic import errors, formatting, navigation, permissions, security, validation
     from clinic.auth import two_factor
 
+    app.before_request(validation.refuse_nul_characters)
     security.init_app(app)
     app.before_request(permissions.enforce)
     app.before_request(two_factor.require_enrolment)

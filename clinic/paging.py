@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func
 
 from clinic.extensions import db
+from clinic.validation import whole_number_or_none
 
 PER_PAGE = 25
 # A record's page (a client's, say) shows this many of its newest related rows, and links to
@@ -38,9 +39,9 @@ class Listing:
         return max(-(-self.count // self.per_page), 1) if self.per_page else 1
 
 
-def page_number(value: int | None) -> int:
+def page_number(text: str | None) -> int:
     """The page asked for in a query string, 1 when it is missing or not a page."""
-    return value if value is not None and value > 0 else 1
+    return whole_number_or_none(text) or 1
 
 
 def fetch(statement: Select, row: Callable, *, page: int = 1, per_page: int = 0,

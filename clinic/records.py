@@ -11,9 +11,14 @@ from clinic.extensions import db
 from clinic.validation import ValidationError
 
 
+def changed_fields(record, values: dict) -> list[str]:
+    """The names of the values that differ from the record's, sorted."""
+    return sorted(key for key, value in values.items() if getattr(record, key) != value)
+
+
 def apply_changes(record, values: dict) -> list[str]:
     """Set the values that differ from the record's and return their names, sorted."""
-    changed = sorted(key for key, value in values.items() if getattr(record, key) != value)
+    changed = changed_fields(record, values)
     for key in changed:
         setattr(record, key, values[key])
     return changed

@@ -27,6 +27,7 @@ from clinic.audit.services import AuditFilter
 from clinic.auth.forms import new_password_field
 from clinic.auth.models import REGISTRATION_NUMBER_REQUIRED, Role
 from clinic.formatting import plain_decimal
+from clinic.validation import OUTSIDE_CALENDAR, in_calendar
 
 # Currencies with two decimal places, which is what invoices print.
 CURRENCIES = ["AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "NOK", "NZD", "SEK", "USD", "ZAR"]
@@ -75,7 +76,8 @@ class ConfirmForm(FlaskForm):
 
 
 def _at_most_three_decimals(form, field) -> None:
-    if field.data is not None and field.data.as_tuple().exponent < -3:
+    # NaN and infinity have no exponent to compare; NumberRange refuses them.
+    if field.data is not None and field.data.is_finite() and field.data.as_tuple().exponent < -3:
         raise ValidationError("Use at most three decimals, e.g. 9.975.")
 
 
@@ -163,6 +165,11 @@ class SettingsForm(FlaskForm):
         }
 
 
+def _in_calendar(form, field) -> None:
+    if field.data is not None and not in_calendar(field.data):
+        raise ValidationError(OUTSIDE_CALENDAR)
+
+
 class AuditFilterForm(FlaskForm):
     """The audit log's filters: a GET form, so filtered views can be bookmarked and shared."""
 
@@ -177,8 +184,8 @@ class AuditFilterForm(FlaskForm):
     client = IntegerField("Client number", validators=[
         Optional(), NumberRange(min=1, max=2**31 - 1, message="Enter a client's number."),
     ])
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC)", validators=[Optional()])
+    date_from = DateField("From (UTC)", validators=[Optional(), _in_calendar])
+    date_to = DateField("To (UTC)", validators=[Optional(), _in_calendar])
 
     def with_choices(self, staff, actions) -> "AuditFilterForm":
         self.actor.choices = [SelectChoice(0, "Anyone")] + [

@@ -17,7 +17,7 @@ from clinic.auth.models import User
 from clinic.extensions import db
 from clinic.permissions import requires
 from clinic.spreadsheets import csv_response
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, whole_number
 
 bp = Blueprint("admin", __name__)
 
@@ -143,7 +143,7 @@ def _audit_filters() -> tuple[AuditFilterForm, audit.AuditFilter]:
 @requires("audit.read")
 def audit_log():
     form, filters = _audit_filters()
-    rows, next_before = audit.page(filters, request.args.get("before", type=int))
+    rows, next_before = audit.page(filters, request.args.get("before", type=whole_number))
     older_args = {**request.args.to_dict(), "before": next_before} if next_before else None
     return render_template(
         "admin/audit.html", form=form, rows=rows, older_args=older_args,

@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from clinic.aftercare.handouts import NOTE_LIMIT, Draft, arrange
 from clinic.aftercare.models import Area, Technique
 from clinic.aftercare.services import HOME_CARE_CONDITIONS, TechniqueDetails, illustrations
+from clinic.validation import whole_number_or_none
 
 
 class CheckboxesField(SelectMultipleField):
@@ -105,6 +106,7 @@ class HandoutForm(FlaskForm):
     )
 
     def draft(self, move: str = "") -> Draft:
-        order = [int(part) for part in (self.order.data or "").split() if part.isdigit()]
+        order = [number for part in (self.order.data or "").split()
+                 if (number := whole_number_or_none(part)) is not None]
         return Draft(arrange(order, self.technique.data or [], move), self.personal_note.data or "")
 

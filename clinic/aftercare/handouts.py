@@ -26,9 +26,10 @@ from clinic.auth.models import Role, User
 from clinic.clients.models import Delivery, Intake
 from clinic.extensions import db
 from clinic.paging import Listing
+from clinic.pdf.render import RenderFailed
 from clinic.tokens import keyed_hash, new_token
 from clinic.types import utcnow
-from clinic.validation import ValidationError
+from clinic.validation import ValidationError, whole_number_or_none
 from clinic.visits.models import TreatmentNote, Visit, VisitStatus
 from clinic.visits.services import current_intake, local
 
@@ -107,9 +108,10 @@ def arrange(order: list[int], ticked: list[int], move: str = "") -> list[int]:
     ticked_set = set(ticked)
     chosen = [tid for tid in dict.fromkeys(order) if tid in ticked_set]
     chosen += [tid for tid in dict.fromkeys(ticked) if tid not in chosen]
-    direction, _, moved = move.partition(":")
-    if moved.isdigit() and int(moved) in chosen and direction in ("up", "down"):
-        at = chosen.index(int(moved))
+    direction, _, moved_text = move.partition(":")
+    moved = whole_number_or_none(moved_text)
+    if moved in chosen and direction in ("up", "down"):
+        at = chosen.index(moved)
         to = at - 1 if direction == "up" else at + 1
         if 0 <= to < len(chosen):
             chosen[at], chosen[to] = chosen[to], chosen[at]
@@ -186,7 +188,7 @@ def generate(built: Builder, draft: Draft, actor: User) -> Handout:
     snapshots = [documents.technique_snapshot(technique) for technique in chosen]
     try:
         data = documents.handout_pdf(document(built, snapshots, note), settings)
-    except Exception:
+    except RenderFailed:
         log.exception("handout PDF for visit %s failed", built.visit.id)
         raise ValidationError({"": "The PDF could not be made, so nothing was saved. "
                                    "Try again; if it keeps failing, tell the admin."}) from None

@@ -186,7 +186,7 @@ def _handout_page(handout, new_link=None, status: int = 200):
 def client_handouts(client_id: int):
     client = client_services.get_client(client_id)
     given = handouts.for_client(client.id, per_page=PER_PAGE,
-                                page=page_number(request.args.get("page", type=int)))
+                                page=page_number(request.args.get("page")))
     return render_template("clients/related.html", client=client, listing=given,
                            noun="handouts")
 

@@ -44,7 +44,7 @@ bp = Blueprint("clients", __name__)
 def index():
     query = request.args.get("q", "")[:100]
     archived = request.args.get("archived") == "1"
-    clients = services.search(query, page_number(request.args.get("page", type=int)), archived)
+    clients = services.search(query, page_number(request.args.get("page")), archived)
     return render_template("clients/list.html", clients=clients, q=query, archived=archived)
 
 
@@ -74,10 +74,12 @@ def new():
 def edit(client_id: int):
     client = services.get_client(client_id)
     form = ClientForm(obj=client)
+    unsaved, status = [], 200
     if form.validate_on_submit():
         try:
             services.update_client(client, form.details(), form.version.data)
         except StaleEdit as error:
+            unsaved, status = form.unsaved(client), 409
             form = ClientForm(formdata=None, obj=client)
             form.form_errors.append(error.errors[""])
         except ValidationError as error:
@@ -85,7 +87,8 @@ def edit(client_id: int):
         else:
             flash(f"Saved {client.name}.")
             return redirect(url_for("clients.show", client_id=client.id))
-    return render_template("clients/form.html", form=form, client=client, duplicates=[])
+    return render_template("clients/form.html", form=form, client=client, duplicates=[],
+                           unsaved=unsaved), status
 
 
 @bp.get("/clients/<int:client_id>")

@@ -15,6 +15,7 @@ from clinic.invoices import services
 from clinic.invoices.models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod, Service
 from clinic.invoices.money import ZERO
 from clinic.paging import Listing
+from clinic.validation import parse_day
 
 MAX_RANGE_DAYS = 366
 
@@ -173,17 +174,10 @@ def _revenue_rows(group_by, label, start: date, end: date) -> dict[str, RevenueR
     return dict(sorted(result.items()))
 
 
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def revenue_range(start_arg: str, end_arg: str, today: date) -> tuple[date, date, str | None]:
     """The period asked for; this month so far by default; at most a year."""
-    end = _day(end_arg) or today
-    start = _day(start_arg) or end.replace(day=1)
+    end = parse_day(end_arg) or today
+    start = parse_day(start_arg) or end.replace(day=1)
     if start > end:
         return end.replace(day=1), end, "The start is after the end; showing the month to the end."
     if end - start > timedelta(days=MAX_RANGE_DAYS):

@@ -21,19 +21,12 @@ from clinic.paging import PER_PAGE, page_number
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import can, requires
 from clinic.spreadsheets import csv_response
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, parse_day, whole_number
 
 bp = Blueprint("invoices", __name__)
 
 # The close-out page lists this many of the day's invoices and voids; its PDF and CSV, all.
 LISTED_ON_CLOSE_OUT = 20
-
-
-def _date_arg(name: str, default: date) -> date:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return default
 
 
 def _message(error: ValidationError) -> str:
@@ -84,7 +77,7 @@ def index():
     if status not in STATUS_FILTERS:
         status = "open"
     invoices = services.list_invoices(current_user, status,
-                                      page_number(request.args.get("page", type=int)))
+                                      page_number(request.args.get("page")))
     return render_template("invoices/list.html", invoices=invoices, status=status)
 
 
@@ -93,7 +86,7 @@ def index():
 def client_invoices(client_id: int):
     client = client_services.get_client(client_id)
     invoices = services.client_invoices(client.id, current_user, per_page=PER_PAGE,
-                                        page=page_number(request.args.get("page", type=int)))
+                                        page=page_number(request.args.get("page")))
     return render_template("clients/related.html", client=client, listing=invoices,
                            noun="invoices")
 
@@ -101,7 +94,7 @@ def client_invoices(client_id: int):
 @bp.route("/invoices/new", methods=["GET", "POST"])
 @requires("invoices.manage")
 def new():
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=whole_number)
     if client_id is None:
         query = request.args.get("q", "")[:100]
         rows = client_services.search(query, 1).rows if query else []
@@ -313,7 +306,7 @@ def pdf(invoice_id: int):
 # ---- reports ----
 
 def _day_report(listed: int = 0):
-    return reports.day_report(_date_arg("date", date.today()), listed)
+    return reports.day_report(parse_day(request.args.get("date", "")) or date.today(), listed)
 
 
 @bp.get("/reports/day")
@@ -350,5 +343,5 @@ def revenue():
 @bp.get("/reports/outstanding")
 @requires("reports.revenue")
 def outstanding():
-    unpaid = services.unpaid_invoices(PER_PAGE, page_number(request.args.get("page", type=int)))
+    unpaid = services.unpaid_invoices(PER_PAGE, page_number(request.args.get("page")))
     return render_template("invoices/outstanding.html", unpaid=unpaid)

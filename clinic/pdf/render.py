@@ -45,6 +45,10 @@ class Image:
     mime: str
 
 
+class RenderFailed(RuntimeError):
+    """WeasyPrint could not make the PDF: nothing that depends on it may be kept or noted."""
+
+
 class FetchRefused(ValueError):
     """A URL outside the app's static files; WeasyPrint leaves the resource out."""
 
@@ -128,6 +132,23 @@ def html_to_pdf(
     pdf_variant: str | None = None,
     pdf_tags: bool = False,
 ) -> bytes:
+    """The document's PDF bytes; any failure of the engine is raised as RenderFailed."""
+    try:
+        return weasyprint_pdf(html, page_size=page_size, images=images,
+                              pdf_variant=pdf_variant, pdf_tags=pdf_tags)
+    except Exception as error:
+        # Whatever broke inside WeasyPrint, the caller only needs to know there is no PDF.
+        raise RenderFailed(f"The PDF could not be made: {error}") from error
+
+
+def weasyprint_pdf(
+    html: str,
+    *,
+    page_size: str,
+    images: dict[str, Image] | None,
+    pdf_variant: str | None,
+    pdf_tags: bool,
+) -> bytes:
     static_folder = Path(current_app.static_folder)
     with _render_lock:
         styles = _styles(static_folder, page_size)
@@ -186,6 +207,7 @@ def render(
     """Render `template` (under templates/pdf/) with a plain-dict context to PDF bytes.
 
     `images` are served to the document as `image/<name>`; static files as `static/<path>`.
+    Any failure of the engine is raised as RenderFailed.
     """
     return html_to_pdf(
         document_html(template, context), page_size=page_size, images=images,

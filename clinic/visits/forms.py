@@ -12,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from clinic.validation import whole_number
 from clinic.visits.models import SOAP_FIELDS
 from clinic.visits.services import DURATIONS, TEXT_LIMIT, Booking
 
@@ -25,9 +26,22 @@ def _version_field() -> IntegerField:
     return IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
+class HiddenIdField(IntegerField):
+    """A record's id carried in a hidden input: a number the database can hold, or no id."""
+
+    widget = HiddenField.widget
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = whole_number(valuelist[0]) if valuelist and valuelist[0] else None
+        except ValueError:
+            self.data = None
+            raise ValueError("That record is not known here. Choose it again.") from None
+
+
 class BookingForm(FlaskForm):
-    client_id = IntegerField(widget=HiddenField.widget, validators=[Optional()])
-    therapist_id = SelectField("Therapist", coerce=int, validate_choice=False)
+    client_id = HiddenIdField()
+    therapist_id = SelectField("Therapist", coerce=whole_number, validate_choice=False)
     service_name = StringField(
         "Service", validators=[Length(max=120)], render_kw={"list": "service-names"},
         description="Choose from the list or type another.",
@@ -57,7 +71,7 @@ def _soap_field(label: str, hint: str) -> TextAreaField:
 
 
 class NoteForm(FlaskForm):
-    template = SelectField("Quick template", coerce=int, validate_choice=False,
+    template = SelectField("Quick template", coerce=whole_number, validate_choice=False,
                            validators=[Optional()])
     version = _version_field()
 

@@ -9,7 +9,7 @@ from clinic.invoices import services as invoice_services
 from clinic.paging import PER_PAGE, page_number
 from clinic.permissions import can, requires
 from clinic.security import is_safe_next
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, parse_day, whole_number
 from clinic.visits import services
 from clinic.visits.forms import (
     AddendumForm,
@@ -24,13 +24,6 @@ from clinic.visits.models import SOAP_FIELDS, NoteLocked
 bp = Blueprint("visits", __name__)
 
 LOCKED = "This note is signed and locked. Corrections go in an addendum under it."
-
-
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _user():
@@ -56,16 +49,13 @@ def _from_button(change, done) -> None:
 @bp.get("/schedule")
 @requires("visits.read")
 def schedule():
-    chosen = request.args.get("therapist", "")
-    if chosen.isdigit():
-        therapist_id = int(chosen)
-    elif chosen == "" and current_user.role == "therapist":
+    therapist_id = request.args.get("therapist", type=whole_number)
+    if request.args.get("therapist", "") == "" and current_user.role == "therapist":
         therapist_id = current_user.id  # a therapist starts on their own day
-    else:
-        therapist_id = None
     plan = services.schedule(
-        _date_arg("date") or date.today(), request.args.get("view") == "week", therapist_id,
-        date.today(), with_notes=can(current_user, "notes.read"),
+        parse_day(request.args.get("date", "")) or date.today(),
+        request.args.get("view") == "week", therapist_id, date.today(),
+        with_notes=can(current_user, "notes.read"),
     )
     return render_template("visits/schedule.html", plan=plan, today=date.today())
 
@@ -79,11 +69,11 @@ def new():
         therapists = [person for person in therapists if person.id == current_user.id]
     form.therapist_id.choices = choices("Choose a therapist", therapists)
     if request.method == "GET":
-        form.client_id.data = request.args.get("client_id", type=int)
-        form.therapist_id.data = request.args.get("therapist", type=int) or (
+        form.client_id.data = request.args.get("client_id", type=whole_number)
+        form.therapist_id.data = request.args.get("therapist", type=whole_number) or (
             current_user.id if current_user.role == "therapist" else 0
         )
-        form.day.data = _date_arg("date")
+        form.day.data = parse_day(request.args.get("date", ""))
     if form.validate_on_submit():
         try:
             visit = services.book(form.booking(), _user())
@@ -105,7 +95,7 @@ def client_visits(client_id: int):
     client = client_services.get_client(client_id)
     with_notes = can(current_user, "notes.read")
     visits = services.client_history(client.id, with_notes, per_page=PER_PAGE,
-                                     page=page_number(request.args.get("page", type=int)))
+                                     page=page_number(request.args.get("page")))
     services.record_page_views("client visits", client=client, history=visits.rows)
     return render_template("clients/related.html", client=client, listing=visits,
                            noun="visits")

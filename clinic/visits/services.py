@@ -22,7 +22,7 @@ from clinic.extensions import db
 from clinic.paging import Listing
 from clinic.records import check_version
 from clinic.types import utcnow
-from clinic.validation import ValidationError
+from clinic.validation import OUTSIDE_CALENDAR, ValidationError, in_calendar
 from clinic.visits.models import (
     OCCUPYING,
     SOAP_FIELDS,
@@ -130,6 +130,8 @@ def _check_booking(booking: Booking, actor: User) -> tuple[Client, User, str, da
         errors["minutes"] = "Choose how long the visit lasts."
     if booking.day is None:
         errors["day"] = "Enter the date of the visit."
+    elif not in_calendar(booking.day):
+        errors["day"] = OUTSIDE_CALENDAR
     if booking.start is None:
         errors["start"] = "Enter the start time, e.g. 10:30."
     if errors:

@@ -83,6 +83,10 @@ def test_techniques_are_added_removed_and_reordered_with_plain_buttons(
     response = post_form(client, url, {"technique": [str(jaw), str(skull), str(lift)],
                                        "order": f"{jaw} {skull} {lift}", "move": f"up:{lift}"})
     assert order(response) == [jaw, lift, skull]
+    # A move or an order naming no technique ("²" is a digit int() refuses) changes nothing.
+    response = post_form(client, url, {"technique": [str(jaw), str(skull), str(lift)],
+                                       "order": f"{jaw} {lift} {skull} ²", "move": "up:²"})
+    assert order(response) == [jaw, lift, skull]
     preview = page_text(response)
     assert (preview.index("1. Jaw release") < preview.index("2. Lifting strokes")
             < preview.index("3. Release at the base of the skull"))

@@ -11,7 +11,7 @@ from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
 from clinic.clients.models import Client
 from clinic.extensions import db
-from tests.conftest import post_form, recorded_statements
+from tests.conftest import post_form, recorded_statements, sign_in
 
 NEW_CLIENT = {
     "first_name": "Jane",
@@ -130,24 +130,43 @@ def test_editing_a_client_saves_the_change_and_records_who_made_it(
         assert '"phone"' in event_row.detail
 
 
-def test_a_save_from_a_form_opened_before_someone_elses_save_is_refused(
-    app, client, signed_in, make_client
+def _edit_form(browser, client_id: int) -> dict:
+    """The edit form's fields as the page fills them in."""
+    page = page_text(browser.get(f"/clients/{client_id}/edit"))
+    fields = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
+    fields = {name: html.unescape(value) for name, value in fields.items()}
+    return fields | {"handout_delivery": re.search(
+        r'<input checked[^>]*name="handout_delivery"[^>]*value="(\w+)"', page).group(1)}
+
+
+def test_a_save_from_a_form_opened_before_someone_elses_save_keeps_both(
+    app, make_user, make_client
 ):
     client_id = make_client(first_name="Ann")
-    signed_in(Role.RECEPTION)
-    with app.app_context():
-        current = db.session.get(Client, client_id)
-        stale = {"first_name": "Anne", "last_name": current.last_name,
-                 "date_of_birth": current.date_of_birth.isoformat(), "email": current.email,
-                 "handout_delivery": "email", "version": str(current.version)}
-        current.pronouns = "she/her"  # someone else's save
-        db.session.commit()
-    response = post_form(client, f"/clients/{client_id}/edit", stale)
-    assert response.status_code == 200
-    assert "Someone else saved this client while you were editing" in page_text(response)
+    desk, therapist = app.test_client(), app.test_client()
+    sign_in(desk, make_user(Role.RECEPTION))
+    sign_in(therapist, make_user(Role.THERAPIST))
+    at_desk, in_room = _edit_form(desk, client_id), _edit_form(therapist, client_id)
+    assert post_form(therapist, f"/clients/{client_id}/edit",
+                     {**in_room, "pronouns": "she/her"}).status_code == 302
+
+    response = post_form(desk, f"/clients/{client_id}/edit", {**at_desk, "first_name": "Anne"})
+    assert response.status_code == 409
+    page = page_text(response)
+    assert "Someone else saved this client while you were editing" in page
+    unsaved = page[page.index("What you typed, not saved"):page.index("</dl>")]
+    assert "<dt>First name</dt><dd>Anne</dd>" in unsaved
     with app.app_context():
         kept = db.session.get(Client, client_id)
         assert (kept.first_name, kept.pronouns) == ("Ann", "she/her")
+
+    again = _edit_form(desk, client_id)
+    assert again["pronouns"] == "she/her"
+    assert post_form(desk, f"/clients/{client_id}/edit",
+                     {**again, "first_name": "Anne"}).status_code == 302
+    with app.app_context():
+        kept = db.session.get(Client, client_id)
+        assert (kept.first_name, kept.pronouns) == ("Anne", "she/her")
 
 
 def test_an_archived_client_leaves_the_list_keeps_the_record_and_can_be_restored(
