@@ -139,8 +139,10 @@ class World:
 STAFF = {Role.ADMIN: demo.STAFF[0], Role.THERAPIST: demo.STAFF[1]}
 
 
-def _seed(app) -> list[str]:
-    """A demo clinic; returns the client's own addresses, which no staff page links to."""
+def _seed(app) -> tuple[list[str], list[str]]:
+    """A demo clinic; returns the client's own addresses, which no staff page links to, and a
+    client's full lists, which the client page links to only once there are more than it
+    shows."""
     with app.app_context():
         demo.seed()
         maya = db.session.scalar(select(User).where(User.email == STAFF[Role.THERAPIST][1]))
@@ -150,7 +152,8 @@ def _seed(app) -> list[str]:
         handout_token = handouts.create_link(handout, maya)[1]
         return [f"/intake/{intake_token}", f"/intake/{intake_token}/form", "/intake/thanks",
                 f"/h/{handout_token}", f"/h/{handout_token}/handout.pdf",
-                "/login", "/login/verify", "/healthz", "/clinic-logo"]
+                "/login", "/login/verify", "/healthz", "/clinic-logo"], [
+                f"/clients/{client.id}/{listing}" for listing in ("visits", "invoices", "handouts")]
 
 
 def _signed_in(app, role: Role):
@@ -167,7 +170,7 @@ def world(app, smtp_server) -> World:  # noqa: F811
     # A real mail server on loopback: an email the sweep makes a form send goes out.
     app.config.update(MAIL_SERVER=smtp_server.hostname, MAIL_PORT=smtp_server.port,
                       MAIL_SENDER="desk@clinic.example")
-    client_pages = _seed(app)
+    client_pages, full_lists = _seed(app)
     browsers = {role: _signed_in(app, role) for role in STAFF}
     # The client's own browser, past the date-of-birth check of their intake link.
     visitor = app.test_client()
@@ -179,7 +182,7 @@ def world(app, smtp_server) -> World:  # noqa: F811
     browsers[PUBLIC] = visitor
     found = World(app, browsers)
     for role in STAFF:
-        _crawl(found, role, ["/"])
+        _crawl(found, role, ["/", *full_lists])
     _crawl(found, PUBLIC, client_pages)
     return found
 
@@ -357,8 +360,10 @@ def _unseen_forms(world: World) -> None:
 
 # ---- what each answer must be ----
 
-# Refused attempts the audit log keeps on purpose: wrong passwords, codes and birth dates.
-AUDITED_ATTEMPTS = {"login.failed", "two_factor.failed", "intake_link.birth_date_wrong"}
+# Refused attempts the audit log keeps on purpose: wrong passwords, codes and birth dates, and
+# deleting a client whose records must still be kept.
+AUDITED_ATTEMPTS = {"login.failed", "two_factor.failed", "intake_link.birth_date_wrong",
+                    "client.delete_refused"}
 AUDIT_TABLES = {"audit_event", "audit_chain_head"}
 # Where a request goes when its browser is no longer signed in, or owes a second factor.
 SIGN_IN = ("/login?next=", "/account/two-factor")
