@@ -111,6 +111,30 @@ def test_concurrent_writers_get_one_unbroken_chain(app):
     assert verify(app).exit_code == 0
 
 
+def test_events_of_one_transaction_chain_in_the_order_they_were_recorded(app):
+    with app.app_context():
+        for n in range(3):
+            audit.record("client.viewed", "client", n)
+        db.session.flush()
+        audit.record("client.viewed", "client", 3)
+        db.session.commit()
+        rows = db.session.execute(select(AuditEvent.seq, AuditEvent.object_id)
+                                  .order_by(AuditEvent.seq)).all()
+    assert rows == [(1, "0"), (2, "1"), (3, "2"), (4, "3")]
+    assert verify(app).exit_code == 0
+
+
+def test_events_of_a_rolled_back_transaction_take_no_place_in_the_chain(app):
+    with app.app_context():
+        audit.record("client.viewed", "client", 1)
+        db.session.rollback()
+        audit.record("client.viewed", "client", 2)
+        db.session.commit()
+        rows = db.session.execute(select(AuditEvent.seq, AuditEvent.object_id)).all()
+    assert rows == [(1, "2")]
+    assert verify(app).exit_code == 0
+
+
 def test_the_migration_seals_events_written_before_it(build_app, tmp_path):
     app = build_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():

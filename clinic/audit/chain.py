@@ -1,8 +1,10 @@
 """The audit log's hash chain: each event seals its content and the hash of the one before.
 
-Every transaction that writes an audit event first advances the chain head with an UPDATE,
-which locks that row (PostgreSQL) or the database (SQLite) until commit; so events get
-gap-free sequence numbers and each one chains to exactly the event committed before it.
+Events are sealed when the session flushes them. The flush first advances the chain head by
+the number of events it writes, with an UPDATE that locks that row (PostgreSQL) or the
+database (SQLite) until commit; so events get gap-free sequence numbers and each one chains
+to exactly the event committed before it. A page that records several views pays for one
+advance of the head, not one each.
 """
 
 import hashlib
@@ -10,8 +12,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from clinic.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from clinic.extensions import db
@@ -43,30 +46,51 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _create_head_if_missing() -> None:
-    dialect = db.session.get_bind().dialect.name
+def _create_head_if_missing(connection: Connection) -> None:
+    dialect = connection.dialect.name
     builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
     statement = builder(HEAD).values(id=1, seq=0, hash=GENESIS_HASH)
     if dialect in ("postgresql", "sqlite"):
         statement = statement.on_conflict_do_nothing(index_elements=["id"])
-    db.session.execute(statement)
+    connection.execute(statement)
 
 
-def seal(event: AuditEvent) -> None:
-    """Give the event its place in the chain and its hash (within the caller's transaction)."""
-    advance = (
-        update(HEAD)
-        .where(HEAD.c.id == 1)
-        .values(seq=HEAD.c.seq + 1)
-        .returning(HEAD.c.seq, HEAD.c.hash)
-    )
-    link = db.session.execute(advance).first()
+_ADVANCE = (
+    update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(seq=HEAD.c.seq + bindparam("events"))
+    .returning(HEAD.c.seq, HEAD.c.hash)
+)
+_MOVE_HEAD_HASH = update(HEAD).where(HEAD.c.id == 1).values(hash=bindparam("new_hash"))
+
+UNSEALED = "audit_unsealed"
+
+
+def add(session: Session, event: AuditEvent) -> None:
+    """Add the event to the session's transaction; it is sealed when it is flushed."""
+    session.info.setdefault(UNSEALED, []).append(event)
+    session.add(event)
+
+
+def _seal(connection: Connection, events: list[AuditEvent]) -> None:
+    """Give the events, in the order they were recorded, their places and hashes."""
+    link = connection.execute(_ADVANCE, {"events": len(events)}).first()
     if link is None:
-        _create_head_if_missing()
-        link = db.session.execute(advance).one()
-    event.seq, event.prev_hash = link.seq, link.hash
-    event.hash = event_hash(event)
-    db.session.execute(update(HEAD).where(HEAD.c.id == 1).values(hash=event.hash))
+        _create_head_if_missing(connection)
+        link = connection.execute(_ADVANCE, {"events": len(events)}).one()
+    previous = link.hash
+    for seq, unsealed in enumerate(events, start=link.seq - len(events) + 1):
+        unsealed.seq, unsealed.prev_hash = seq, previous
+        unsealed.hash = previous = event_hash(unsealed)
+    connection.execute(_MOVE_HEAD_HASH, {"new_hash": previous})
+
+
+@event.listens_for(Session, "before_flush")
+def _seal_before_flush(session: Session, flush_context, instances) -> None:
+    # Events dropped by a rollback are no longer pending: they take no place in the chain.
+    pending = [e for e in session.info.pop(UNSEALED, ()) if e in session.new]
+    if pending:
+        _seal(session.connection(), pending)
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,7 @@ def record(
         client_id=client_id,
         detail=json.dumps(detail, sort_keys=True) if detail else None,
     )
-    chain.seal(event)
-    db.session.add(event)
+    chain.add(db.session(), event)
     return event
 
 

@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from clinic import downloads, mail
 from clinic.admin.forms import ConfirmForm
-from clinic.aftercare import handouts
 from clinic.clients import export as client_export
 from clinic.clients import retention, services
 from clinic.clients.forms import (
@@ -25,14 +24,12 @@ from clinic.clients.models import (
     HEALTH_QUESTIONS,
     PRESSURES,
 )
+from clinic.clients.page import client_page
 from clinic.clients.precautions import precautions
-from clinic.invoices import services as invoice_services
-from clinic.paging import LATEST, page_number
-from clinic.permissions import can, public, requires
+from clinic.paging import page_number
+from clinic.permissions import public, requires
 from clinic.records import StaleEdit
-from clinic.types import utcnow
 from clinic.validation import ValidationError, apply_to_form
-from clinic.visits import services as visit_services
 
 bp = Blueprint("clients", __name__)
 
@@ -94,33 +91,11 @@ def edit(client_id: int):
 @bp.get("/clients/<int:client_id>")
 @requires("clients.manage")
 def show(client_id: int):
-    client = services.get_client(client_id)
-    history = services.intake_history(client.id)
-    current = history[0] if history else None
-    context = {
-        "client": client,
-        "history": history,
-        "status": services.intake_status(history, utcnow()),
-        "open_links": services.open_links(client.id),
-        "confirm_form": ConfirmForm(),
-        "link_form": SendLinkForm(email_it=bool(client.email and mail.is_configured())),
-        "precautions": precautions(current, date.today()),
-        "health_visible": can(current_user, "intake.read"),
-        "changes": [],
-        "visits": visit_services.client_history(client.id, can(current_user, "notes.read"),
-                                                per_page=LATEST),
-        "invoices": invoice_services.client_invoices(client.id, current_user, per_page=LATEST),
-        "handouts": handouts.for_client(client.id, per_page=LATEST),
-        "kept_until": retention.retention_ends(client) if can(current_user, "clients.delete")
-        else None,
-    }
-    if current and context["health_visible"] and len(history) > 1:
-        context["changes"] = services.changes(history[1], current)
-    visit_services.record_page_views(
-        "client page", client=client, history=context["visits"].rows,
-        intake=current if context["health_visible"] else None,
+    page = client_page(client_id, current_user, date.today())
+    return render_template(
+        "clients/show.html", page=page, client=page.client, confirm_form=ConfirmForm(),
+        link_form=SendLinkForm(email_it=bool(page.client.email and mail.is_configured())),
     )
-    return render_template("clients/show.html", **context)
 
 
 @bp.post("/clients/<int:client_id>/archive")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from clinic.aftercare.models import Handout, Technique
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
-from clinic.clients import routes as client_routes
+from clinic.clients import page as client_page_module
 from clinic.extensions import db
 from clinic.visits.models import Visit
 from tests.conftest import post_form, sign_in
@@ -255,7 +255,7 @@ def test_the_next_visit_shows_the_last_handout_s_techniques(app, client, session
 def test_the_client_page_shows_the_latest_handout_and_links_to_all(
     app, client, session_visit, monkeypatch
 ):
-    monkeypatch.setattr(client_routes, "LATEST", 1)
+    monkeypatch.setattr(client_page_module, "LATEST", 1)
     made = session_visit()
     sign_in(client, made.therapist)
     generate(client, made.visit_id, [made.techniques["jaw-release"]])

@@ -26,7 +26,7 @@ def test_the_admin_downloads_the_record_and_finds_the_delete_refused(
     sign_in_through_the_form(page, live_server, admin.email, admin.password)
     page.goto(f"{live_server}/clients/{jane.client_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Jane Fairweather")
-    expect(page.get_by_text("Records kept until")).to_be_visible()
+    expect(page.get_by_role("link", name="Delete client…")).to_be_visible()
     assert_accessible(page)
 
     with page.expect_download() as download_info:
@@ -44,7 +44,8 @@ def test_the_admin_downloads_the_record_and_finds_the_delete_refused(
     assert pdf.startswith(b"%PDF-")
     assert record["client"]["last_name"] == "Fairweather"
 
-    page.get_by_role("link", name="Delete client").click()
+    page.get_by_role("link", name="Delete client…").click()
+    expect(page.get_by_text("The clinic keeps these records until")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Type the client's full name to confirm").fill("Jane Fairweather")
     page.get_by_role("button", name="Delete permanently").click()

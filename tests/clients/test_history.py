@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role, User
-from clinic.clients import routes as client_routes
+from clinic.clients import page as client_page_module
 from clinic.extensions import db
 from clinic.invoices import routes as invoice_routes
 from clinic.visits import routes as visit_routes
@@ -113,7 +113,7 @@ def test_the_client_page_costs_the_same_queries_for_two_visits_or_twelve(
 def test_the_client_page_shows_the_latest_visits_and_pages_through_all(
     app, client, make_user, make_client, completed_visit, monkeypatch  # noqa: F811
 ):
-    monkeypatch.setattr(client_routes, "LATEST", 2)
+    monkeypatch.setattr(client_page_module, "LATEST", 2)
     monkeypatch.setattr(visit_routes, "PER_PAGE", 2)
     therapist = make_user(Role.THERAPIST)
     client_id = make_client()
@@ -143,7 +143,7 @@ def test_the_client_page_shows_the_latest_visits_and_pages_through_all(
 def test_the_client_page_shows_the_latest_invoices_and_pages_through_all(
     client, make_user, make_client, make_invoice, monkeypatch  # noqa: F811
 ):
-    monkeypatch.setattr(client_routes, "LATEST", 2)
+    monkeypatch.setattr(client_page_module, "LATEST", 2)
     monkeypatch.setattr(invoice_routes, "PER_PAGE", 2)
     client_id = make_client()
     oldest, older, newest = (

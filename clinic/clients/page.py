@@ -1,0 +1,55 @@
+"""The client page: the whole record at a glance, as the viewer may see it, its views on record."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from clinic.aftercare import handouts
+from clinic.auth.models import User
+from clinic.clients import services
+from clinic.clients.models import Client, Intake, IntakeLink
+from clinic.clients.precautions import Precaution, precautions
+from clinic.invoices import services as invoice_services
+from clinic.paging import LATEST, Listing
+from clinic.permissions import can
+from clinic.types import utcnow
+from clinic.visits import services as visit_services
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    client: Client
+    history: list[Intake]
+    status: str
+    open_links: list[IntakeLink]
+    precautions: list[Precaution]
+    health_visible: bool
+    visits: Listing
+    invoices: Listing
+    handouts: Listing
+    changes: list[str] = field(default_factory=list)
+
+
+def client_page(client_id: int, viewer: User, today: date) -> ClientPage:
+    """What the page shows (the newest few of each list), with what it showed of health
+    answers and notes put on record."""
+    client = services.get_client(client_id)
+    history = services.intake_history(client.id)
+    current = history[0] if history else None
+    health_visible = can(viewer, "intake.read")
+    page = ClientPage(
+        client=client,
+        history=history,
+        status=services.intake_status(history, utcnow()),
+        open_links=services.open_links(client.id),
+        precautions=precautions(current, today),
+        health_visible=health_visible,
+        visits=visit_services.client_history(client.id, can(viewer, "notes.read"),
+                                             per_page=LATEST),
+        invoices=invoice_services.client_invoices(client.id, viewer, per_page=LATEST),
+        handouts=handouts.for_client(client.id, per_page=LATEST),
+        changes=services.changes(history[1], current)
+        if health_visible and len(history) > 1 else [],
+    )
+    visit_services.record_page_views("client page", client=client, history=page.visits.rows,
+                                     intake=current if health_visible else None)
+    return page
