@@ -1,9 +1,10 @@
 """Rendering every issued invoice's next copy ahead of printing, on every core: at month-end,
 or after the letterhead changed.
 
-The parent process lists the ids and hands them out in chunks; each worker process has an
-app and database engine of its own (nothing open crosses the fork) and stores what it renders
-through the same code as printing does.
+The parent process warms WeasyPrint up, lists the ids and hands them out in chunks to worker
+processes forked from it: they start with the app, the fonts and the parsed stylesheets ready,
+open database connections of their own (nothing open crosses the fork) and store what they
+render through the same code as printing does.
 """
 
 import math
@@ -15,10 +16,10 @@ from functools import partial
 from flask import current_app
 from sqlalchemy import select
 
-from clinic import create_app
 from clinic.extensions import db
 from clinic.invoices import documents
 from clinic.invoices.models import Invoice, InvoiceStatus
+from clinic.pdf import render
 
 # Small enough that the workers finish together and the progress moves; large enough that
 # handing out a chunk costs nothing next to rendering it.
@@ -37,13 +38,8 @@ def _chunks(ids: list[int], jobs: int) -> list[list[int]]:
     return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
-# The worker process's own app, made once when the process starts.
+# The app the worker processes inherit from the parent at the fork.
 _worker_app = None
-
-
-def _start_worker(config: dict) -> None:
-    global _worker_app
-    _worker_app = create_app(config)
 
 
 def _render_chunk(ids: list[int], force: bool) -> tuple[int, int, list[int]]:
@@ -64,14 +60,16 @@ def render_all(*, jobs: int, force: bool = False,
     if not ids:
         return Outcome(0, 0, [])
     chunks = _chunks(ids, jobs)
-    config = dict(current_app.config)
+    global _worker_app
+    _worker_app = current_app._get_current_object()
+    # Warmed once here, not once in every worker: each would spend the time of a few renders.
+    render.warm_up()
     # Nothing open crosses the fork: each worker connects for itself.
     db.session.remove()
     db.engine.dispose()
     done, rendered, failed = 0, 0, []
-    # Forked, the workers start with everything imported (WeasyPrint takes a second to import).
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(chunks)), _start_worker, (config,)) as pool:
+    with context.Pool(min(jobs, len(chunks))) as pool:
         for count, chunk_rendered, chunk_failed in pool.imap_unordered(
             partial(_render_chunk, force=force), chunks
         ):
