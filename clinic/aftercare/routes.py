@@ -124,12 +124,6 @@ def _user():
     return current_user._get_current_object()
 
 
-@bp.app_template_global()
-def visit_handouts(visit):
-    """The aftercare part of the visit page (templates/aftercare/_visit_section.html)."""
-    return handouts.for_visit(visit, _user())
-
-
 @bp.route("/visits/<int:visit_id>/aftercare", methods=["GET", "POST"])
 @requires("handouts.build")
 def build(visit_id: int):

@@ -3,9 +3,9 @@ from datetime import date
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from clinic.aftercare import handouts
 from clinic.clients import services as client_services
 from clinic.clients.precautions import precautions
-from clinic.invoices import services as invoice_services
 from clinic.paging import PER_PAGE, page_number
 from clinic.permissions import can, requires
 from clinic.security import is_safe_next
@@ -20,6 +20,7 @@ from clinic.visits.forms import (
     choices,
 )
 from clinic.visits.models import SOAP_FIELDS, NoteLocked
+from clinic.visits.page import visit_page
 
 bp = Blueprint("visits", __name__)
 
@@ -107,23 +108,10 @@ def client_visits(client_id: int):
 @bp.get("/visits/<int:visit_id>")
 @requires("visits.read")
 def show(visit_id: int):
-    visit = services.get_visit(visit_id)
-    intake = services.current_intake(visit.client_id)
-    health_visible = can(current_user, "intake.read")
-    note = services.get_note(visit) if can(current_user, "notes.read") else None
-    services.record_page_views("visit page", note=note, client=visit.client,
-                               intake=intake if health_visible else None)
+    page = visit_page(visit_id, _user(), date.today())
     return render_template(
-        "visits/show.html", visit=visit, note=note,
-        precautions=precautions(intake, date.today()), health_visible=health_visible,
-        intake=services.summarise(intake) if health_visible else None,
-        intake_status=client_services.intake_status([intake] if intake else [],
-                                                    services.utcnow()),
-        status_form=StatusForm(version=visit.version),
+        "visits/show.html", **vars(page), status_form=StatusForm(version=page.visit.version),
         addendum_form=AddendumForm(), soap_fields=SOAP_FIELDS,
-        can_manage=services.can_manage(visit, current_user),
-        is_author=visit.therapist_id == current_user.id,
-        invoice=invoice_services.visit_invoice(visit.id, current_user),
     )
 
 
@@ -155,7 +143,7 @@ def _editor(visit, form: NoteForm, note, status_code: int = 200):
     return render_template(
         "visits/note.html", visit=visit, form=form, note=note,
         precautions=precautions(intake, date.today()), intake=services.summarise(intake),
-        soap_fields=SOAP_FIELDS,
+        soap_fields=SOAP_FIELDS, aftercare=handouts.for_visit(visit, _user()),
     ), status_code
 
 
