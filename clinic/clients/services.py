@@ -158,8 +158,13 @@ class PossibleDuplicates(ValidationError):
         self.clients = clients
 
 
+# A shared family phone or email can match many clients; a few are enough to decide.
+DUPLICATES_SHOWN = 10
+
+
 def possible_duplicates(values: dict) -> list[Client]:
-    """Clients with the same name and date of birth, or the same email or phone."""
+    """Clients with the same name and date of birth, or the same email or phone (the first
+    few of them)."""
     same = [and_(Client.name_key == values["name_key"],
                  Client.date_of_birth == values["date_of_birth"])]
     if values["email"]:
@@ -167,7 +172,9 @@ def possible_duplicates(values: dict) -> list[Client]:
     if len(values["phone_key"]) >= 7:
         # The last ten digits: the same number with or without its country code.
         same.append(_prefix(Client.phone_key, values["phone_key"][:10]))
-    return list(db.session.scalars(select(Client).where(or_(*same)).order_by(Client.id)))
+    return list(db.session.scalars(
+        select(Client).where(or_(*same)).order_by(Client.id).limit(DUPLICATES_SHOWN)
+    ))
 
 
 def create_client(details: ClientDetails, *, duplicates_checked: bool = False) -> Client:

@@ -7,6 +7,7 @@ from clinic.admin import services as admin_services
 from clinic.auth.models import Role
 from clinic.home import services
 from clinic.invoices import services as invoice_services
+from clinic.paging import LATEST
 from clinic.permissions import public, requires
 from clinic.visits import services as visit_services
 
@@ -29,7 +30,7 @@ def index():
         context["settings"] = admin_services.get_settings()
     elif role == Role.THERAPIST:
         context["visits"] = visit_services.therapist_day(current_user.id, context["today"])
-        context["to_sign"] = visit_services.notes_to_sign(current_user.id)
+        context["to_sign"] = visit_services.notes_to_sign(current_user.id, per_page=LATEST)
     else:
         context["arrivals"] = visit_services.arrivals(context["today"])
         context["unpaid"] = invoice_services.unpaid_invoices(invoice_services.UNPAID_ON_HOME).rows

@@ -385,15 +385,17 @@ def arrivals(today: date) -> list[VisitRow]:
     return _visit_rows(*day_bounds(today), today, False)
 
 
-def notes_to_sign(therapist_id: int) -> list[Visit]:
-    """Visits whose note the therapist has started and not signed, oldest first."""
-    return list(db.session.scalars(
+def notes_to_sign(therapist_id: int, per_page: int) -> Listing:
+    """Visits whose note the therapist has started and not signed: the oldest few, and how
+    many there are in all."""
+    return paging.fetch(
         select(Visit)
         .join(TreatmentNote, TreatmentNote.visit_id == Visit.id)
         .where(TreatmentNote.author_id == therapist_id, TreatmentNote.signed_at.is_(None))
         .options(joinedload(Visit.client))
-        .order_by(Visit.starts_at)
-    ))
+        .order_by(Visit.starts_at, Visit.id),
+        lambda record: record.Visit, per_page=per_page,
+    )
 
 
 # ---- the visit page ----

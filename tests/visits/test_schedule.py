@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from clinic.auth.models import Role
+from clinic.home import routes as home_routes
 from clinic.visits.services import week_start
 from tests.conftest import post_form, recorded_statements, sign_in
 from tests.visits.conftest import TODAY, later
@@ -117,6 +118,25 @@ def test_the_therapist_home_lists_today_with_flags_and_notes_to_sign(
     assert "Ann Lee" in section and "No intake" in section
     assert "1 note to sign" in page
     assert "Bo Kim" in page[page.index("to sign"):]
+
+
+def test_the_therapist_home_lists_the_oldest_notes_to_sign_and_counts_them_all(
+    client, make_user, make_visit, make_client, monkeypatch
+):
+    monkeypatch.setattr(home_routes, "LATEST", 2)
+    me = make_user(Role.THERAPIST)
+    sign_in(client, me)
+    for days, name in ((3, "Oldest"), (2, "Older"), (1, "Newest")):
+        visit = make_visit(me, client_id=make_client(first_name=name, last_name="Client"),
+                           day=TODAY - timedelta(days=days))
+        post_form(client, f"/visits/{visit}/note",
+                  {"subjective": "S", "version": "", "action": "save"})
+    page = client.get("/").get_data(as_text=True)
+    listed = page[page.index("to sign"):]
+    assert "3 notes to sign" in page
+    assert "Oldest Client" in listed and "Older Client" in listed
+    assert "Newest Client" not in listed
+    assert "The oldest 2 are listed" in listed
 
 
 def test_reception_sees_that_precautions_exist_but_not_what_they_are(
