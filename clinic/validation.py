@@ -31,6 +31,18 @@ def apply_to_form(form, error: ValidationError) -> None:
             field.errors = [*field.errors, message]
 
 
+def unsaved_entries(typed, saved) -> list[tuple[str, str]]:
+    """Where a form refused as stale differs from the same form filled from the record as
+    saved now: each field's label and the text typed, so the typing is shown, not lost."""
+    entries = []
+    for field in typed:
+        if field.name in ("csrf_token", "version") or field.data == saved[field.name].data:
+            continue
+        text = ", ".join(map(str, field.data)) if isinstance(field.data, list) else field._value()
+        entries.append((field.label.text, text))
+    return entries
+
+
 def whole_number(value) -> int:
     """A whole number a user sent (an id, a page) that the database can hold, or ValueError:
     so `request.args.get(name, type=whole_number)` and `coerce=whole_number` refuse the rest."""

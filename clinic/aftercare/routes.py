@@ -16,7 +16,7 @@ from clinic.paging import PER_PAGE, page_number
 from clinic.pdf.documents import pdf_response
 from clinic.permissions import public, requires
 from clinic.records import StaleEdit
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, unsaved_entries
 from clinic.visits import services as visit_services
 
 bp = Blueprint("aftercare", __name__)
@@ -72,18 +72,21 @@ def technique_new():
 def technique_edit(technique_id: int):
     technique = services.get_technique(technique_id)
     form = technique_form(technique)
+    unsaved, status = [], 200
     if form.validate_on_submit():
         try:
             services.update_technique(technique, form.details(), form.version.data)
         except StaleEdit as error:
-            form = technique_form(services.get_technique(technique_id), saved=True)
+            typed, form = form, technique_form(services.get_technique(technique_id), saved=True)
+            unsaved, status = unsaved_entries(typed, form), 409
             form.form_errors.append(error.errors[""])
         except ValidationError as error:
             apply_to_form(form, error)
         else:
             flash(f"Saved “{technique.title}”.")
             return redirect(url_for("aftercare.technique", technique_id=technique.id))
-    return render_template("aftercare/technique_form.html", form=form, technique=technique)
+    return render_template("aftercare/technique_form.html", form=form, technique=technique,
+                           unsaved=unsaved), status
 
 
 @bp.post("/techniques/<int:technique_id>/retire")

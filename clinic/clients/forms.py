@@ -31,7 +31,6 @@ from clinic.clients.services import (
     IntakeAnswers,
     contact_of,
 )
-from clinic.records import changed_fields
 
 
 class ContactForm(FlaskForm):
@@ -72,12 +71,6 @@ class ClientForm(ContactForm):
             date_of_birth=self.date_of_birth.data,
             handout_delivery=self.handout_delivery.data,
         )
-
-    def unsaved(self, client: Client) -> list[tuple[str, str]]:
-        """Where this form differs from the client as saved now: each field's label and the
-        text typed, so a save refused as stale can be typed again rather than lost."""
-        return [(self[name].label.text, self[name]._value())
-                for name in changed_fields(client, asdict(self.details()))]
 
 
 def _optional_choice(label: str, choices: dict[str, str]) -> RadioField:

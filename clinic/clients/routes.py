@@ -29,7 +29,7 @@ from clinic.clients.precautions import precautions
 from clinic.paging import page_number
 from clinic.permissions import public, requires
 from clinic.records import StaleEdit
-from clinic.validation import ValidationError, apply_to_form
+from clinic.validation import ValidationError, apply_to_form, unsaved_entries
 
 bp = Blueprint("clients", __name__)
 
@@ -76,8 +76,8 @@ def edit(client_id: int):
         try:
             services.update_client(client, form.details(), form.version.data)
         except StaleEdit as error:
-            unsaved, status = form.unsaved(client), 409
-            form = ClientForm(formdata=None, obj=client)
+            typed, form = form, ClientForm(formdata=None, obj=client)
+            unsaved, status = unsaved_entries(typed, form), 409
             form.form_errors.append(error.errors[""])
         except ValidationError as error:
             apply_to_form(form, error)

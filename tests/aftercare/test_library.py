@@ -167,9 +167,14 @@ def test_an_edit_from_a_stale_form_is_refused_not_merged(app, client, signed_in,
     first = {**NEW_TECHNIQUE, "title": "First edit", "version": "1"}
     assert post_form(client, f"/techniques/{jaw_id}/edit", first).status_code == 302
     second = {**NEW_TECHNIQUE, "title": "Second edit", "version": "1"}
-    page = post_form(client, f"/techniques/{jaw_id}/edit", second).get_data(as_text=True)
+    response = post_form(client, f"/techniques/{jaw_id}/edit", second)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
     assert "Someone else saved this technique while you were editing." in page
     assert 'value="First edit"' in page
+    start = page.index("What you typed, not saved")
+    typed = page[start:page.index("</dl>", start)]
+    assert "Second edit" in typed and "First edit" not in typed
     assert technique(app, jaw_id).title == "First edit"
 
 

@@ -155,7 +155,7 @@ def test_a_save_from_a_form_opened_before_someone_elses_save_keeps_both(
     page = page_text(response)
     assert "Someone else saved this client while you were editing" in page
     unsaved = page[page.index("What you typed, not saved"):page.index("</dl>")]
-    assert "<dt>First name</dt><dd>Anne</dd>" in unsaved
+    assert "<dt>First name</dt><dd class=\"pre\">Anne</dd>" in unsaved
     with app.app_context():
         kept = db.session.get(Client, client_id)
         assert (kept.first_name, kept.pronouns) == ("Ann", "she/her")
