@@ -233,6 +233,16 @@ def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
         assert html_to_pdf(html, pdf_variant=variant) == ours
 
 
+def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
+    context = {"title": "Ready", "sample": "Ready 0123"}
+    with app.test_request_context():
+        kept = render.render_template("pdf/warm_up.html", **context)
+        html = render.document_html("pdf/warm_up.html", context)
+        assert "<tr><td class=\"doc-letterhead\"><p" in html and "</td></tr></table>" in html
+        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == html_to_pdf(kept,
+                                                                         pdf_variant="pdf/a-3b")
+
+
 def test_the_fetcher_serves_static_files_and_nothing_else(app):
     static = Path(app.static_folder)
     fetcher = StaticOnlyFetcher(static)
