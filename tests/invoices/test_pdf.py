@@ -8,12 +8,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import weasyprint
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
 from clinic.admin import services as admin_services
 from clinic.admin.models import DEFAULTS
 from clinic.auth.models import Role
+from clinic.pdf import render
 from clinic.pdf.render import FetchRefused, StaticOnlyFetcher, html_to_pdf
 from tests.invoices.conftest import TODAY, line
 
@@ -215,6 +217,30 @@ def test_the_pipeline_itself_refuses_files_hosts_and_redirects(app, listener):
     assert requests == []
     assert _attachments(data) == []
     assert "root:" not in pdf_text(data)
+
+
+@pytest.mark.parametrize("variant", ["pdf/a-3b", "pdf/ua-1"])
+def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
+    app, monkeypatch, variant
+):
+    """It leaves out rules for pseudo-elements no document has: the PDF stays the same."""
+    with app.test_request_context():
+        html = render.render_template("pdf/warm_up.html", title="Ready", sample="Ready 0123")
+        html = html.replace("</article>", "<ul><li>Marker</li></ul><ol><li>One</li></ol>"
+                                          "</article>", 1)
+        ours = html_to_pdf(html, pdf_variant=variant)
+        monkeypatch.setattr(render, "_Document", weasyprint.HTML)
+        assert html_to_pdf(html, pdf_variant=variant) == ours
+
+
+def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
+    context = {"title": "Ready", "sample": "Ready 0123"}
+    with app.test_request_context():
+        kept = render.render_template("pdf/warm_up.html", **context)
+        html = render.document_html("pdf/warm_up.html", context)
+        assert "<tr><td class=\"doc-letterhead\"><p" in html and "</td></tr></table>" in html
+        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == html_to_pdf(kept,
+                                                                         pdf_variant="pdf/a-3b")
 
 
 def test_the_fetcher_serves_static_files_and_nothing_else(app):
