@@ -7,6 +7,7 @@ a local file or call another machine, even if it somehow reached the HTML unesca
 """
 
 import hashlib
+import logging
 import mimetypes
 import re
 import threading
@@ -21,6 +22,8 @@ from weasyprint import CSS, HTML
 from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
 
 # A base URL on a reserved domain that never resolves: only this fetcher ever answers it.
 BASE_URL = "https://clinic.invalid/"
@@ -98,11 +101,18 @@ _UA_EVERY_ELEMENT = {
 
 
 @cache
-def _user_agent_stylesheet() -> CSS:
+def _user_agent_stylesheet() -> CSS | None:
+    """None when this WeasyPrint's stylesheet is not the one the edits were made for: its own
+    is then used as it is, a little slower and just as right."""
     lines = UA.splitlines()
     for start, replacement in _UA_EVERY_ELEMENT.items():
-        (index,) = [n for n, line in enumerate(lines) if line.startswith(start)]
-        lines[index] = "" if replacement is None else lines[index].replace(start, replacement, 1)
+        found = [n for n, line in enumerate(lines) if line.startswith(start)]
+        if len(found) != 1:
+            logger.warning("WeasyPrint's user-agent stylesheet has changed: %r is not one line "
+                           "of it; its own stylesheet is used.", start)
+            return None
+        lines[found[0]] = ("" if replacement is None
+                           else lines[found[0]].replace(start, replacement, 1))
     return CSS(string="\n".join(lines), counter_style=UA_COUNTER_STYLE)
 
 
@@ -110,7 +120,10 @@ class _Document(HTML):
     """An HTML document styled by `_user_agent_stylesheet` instead of WeasyPrint's own."""
 
     def _ua_stylesheets(self, forms=False):
-        return [_user_agent_stylesheet(), *([UA_FORM_STYLESHEET] if forms else [])]
+        ours = _user_agent_stylesheet()
+        if ours is None:
+            return super()._ua_stylesheets(forms=forms)
+        return [ours, *([UA_FORM_STYLESHEET] if forms else [])]
 
 
 @dataclass(frozen=True)

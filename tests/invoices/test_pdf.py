@@ -233,6 +233,22 @@ def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
         assert html_to_pdf(html, pdf_variant=variant) == ours
 
 
+def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, monkeypatch,
+                                                                        caplog):
+    """After an upgrade that rewrote the rules it edits, PDFs are still made, as before."""
+    monkeypatch.setattr(render, "UA", render.UA.replace("::marker {", "::marker{"))
+    render._user_agent_stylesheet.cache_clear()
+    try:
+        with app.test_request_context():
+            html = render.render_template("pdf/warm_up.html", title="Ready", sample="Ready")
+            fallen_back = html_to_pdf(html, pdf_variant="pdf/a-3b")
+            monkeypatch.setattr(render, "_Document", weasyprint.HTML)
+            assert html_to_pdf(html, pdf_variant="pdf/a-3b") == fallen_back
+        assert "user-agent stylesheet has changed" in caplog.text
+    finally:
+        render._user_agent_stylesheet.cache_clear()
+
+
 def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
     context = {"title": "Ready", "sample": "Ready 0123"}
     with app.test_request_context():
