@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select, tuple_
@@ -306,11 +308,15 @@ def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
                                             parameters).all()
     now = utcnow()
     rows: list[VisitRow] = []
-    visit, intake = None, None
-
-    def add() -> None:
+    # A visit's lines: its columns, its client's newest intake, and one ticked item of it each.
+    for _, group in groupby(lines, itemgetter(0)):
+        group = list(group)
         (visit_id, version, status, starts_at, ends_at, service_name, therapist_id, first_name,
-         last_name, therapist_name, note) = visit
+         last_name, therapist_name, note, submitted_at, headache_kind, headache_recent,
+         areas_to_avoid, code, _, _) = group[0]
+        intake = None if submitted_at is None else IntakeAnswers(
+            submitted_at, headache_kind, headache_recent, areas_to_avoid,
+            [ItemAnswer(*line[15:]) for line in group] if code is not None else [])
         found = precautions(intake, today)
         rows.append(VisitRow(
             visit_id, version, status, STATUS_LABELS[status], starts_at,
@@ -319,20 +325,6 @@ def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
             found[0].level if found else None,
             intake_status([intake] if intake else [], now), note if with_notes else "",
         ))
-
-    for line in lines:
-        # A visit's columns, then its client's newest intake, then one ticked item of it.
-        if visit is None or line[0] != visit[0]:
-            if visit is not None:
-                add()
-            visit = line[:11]
-            submitted_at, headache_kind, headache_recent, areas_to_avoid = line[11:15]
-            intake = None if submitted_at is None else IntakeAnswers(
-                submitted_at, headache_kind, headache_recent, areas_to_avoid)
-        if line[15] is not None:
-            intake.items.append(ItemAnswer(*line[15:]))
-    if visit is not None:
-        add()
     return rows
 
 
