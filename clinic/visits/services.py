@@ -11,7 +11,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, func, select, tuple_
+from sqlalchemy import BindParameter, bindparam, case, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -252,7 +252,7 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
     return {intake.client_id: intake for intake in rows}
 
 
-def _newest_intake_of(client_ids):
+def _newest_intake_of(client_ids: list[int] | BindParameter):
     """A condition that an intake is its client's newest, for these clients (a list, or an
     expanding parameter)."""
     newest = (select(Intake.client_id, func.max(Intake.version))
@@ -274,7 +274,7 @@ def _visits_statement(of_therapists: bool):
     statement = (
         select(Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
                Visit.service_name, Visit.client_id, Client.first_name, Client.last_name,
-               Visit.therapist_id, User.name, note)
+               Visit.therapist_id, User.name.label("therapist_name"), note.label("note"))
         .join(Client, Client.id == Visit.client_id)
         .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
@@ -304,7 +304,7 @@ def _current_answers(client_ids: set[int]) -> dict[int, IntakeAnswers]:
     """What each client's newest intake answered, as plain values."""
     if not client_ids:
         return {}
-    lines = db.session.connection().execute(_answers_statement(), {"clients": list(client_ids)})
+    lines = db.session.connection().execute(_answers_statement(), {"clients": sorted(client_ids)})
     answers = {}
     for client_id, group in groupby(lines, itemgetter(0)):
         group = list(group)
@@ -329,7 +329,7 @@ def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
         parameters["therapists"] = therapist_ids
     visits = db.session.connection().execute(_visits_statement(therapist_ids is not None),
                                              parameters).all()
-    intakes = _current_answers({visit[6] for visit in visits})
+    intakes = _current_answers({visit.client_id for visit in visits})
     now = utcnow()
     rows: list[VisitRow] = []
     for (visit_id, version, status, starts_at, ends_at, service_name, client_id, first_name,
