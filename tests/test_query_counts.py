@@ -42,7 +42,7 @@ def _visit_with_note() -> int:
 PAGES = {
     "client search": (lambda: "/clients?q=c", 3),
     "client page": (lambda: f"/clients/{_busiest_client()}", 14),
-    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 6),
+    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 5),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 12),
     "invoice list": (lambda: "/invoices?status=all", 4),
     "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6),

@@ -56,7 +56,7 @@ def schedule():
     plan = services.schedule(
         parse_day(request.args.get("date", "")) or date.today(),
         request.args.get("view") == "week", therapist_id, date.today(),
-        with_notes=can(current_user, "notes.read"),
+        with_notes=can(current_user, "notes.read"), page=page_number(request.args.get("page")),
     )
     return render_template("visits/schedule.html", plan=plan, today=date.today())
 

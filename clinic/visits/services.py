@@ -6,8 +6,12 @@ Times are typed and shown in the clinic's local time (the server's time zone) an
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import BindParameter, bindparam, case, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,6 +23,7 @@ from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeI
 from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
 from clinic.clients.services import add_health_view, intake_status
 from clinic.extensions import db
+from clinic.formatting import clock
 from clinic.paging import Listing
 from clinic.records import check_version
 from clinic.types import utcnow
@@ -207,15 +212,24 @@ def change_status(visit: Visit, status: str, reason: str, actor: User,
 
 # ---- what is known about the client, for lists ----
 
-@dataclass(frozen=True)
-class VisitRow:
-    """One line of a visit list (the schedule, the home pages): plain values, no records."""
+# Looked up once a row rather than building a VisitStatus for each.
+STATUS_LABELS = {status.value: status.label for status in VisitStatus}
+
+
+class VisitRow(NamedTuple):
+    """One line of a visit list (the schedule, the home pages): plain values, ready to show.
+
+    A tuple rather than a record or a dataclass: a list draws a hundred of these or more, and
+    every attribute a template reads and every call made to build one is paid a hundred times.
+    """
 
     id: int
     version: int
     status: str
+    status_label: str
     starts_at: datetime
-    ends_at: datetime
+    # From start to end on the clinic's clock, "09:00" to "10:00" joined by an en dash.
+    span: str
     service_name: str
     client_name: str
     therapist_id: int
@@ -224,10 +238,6 @@ class VisitRow:
     flag: Level | None
     intake: str  # "current", "stale" or "none"
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
-
-    @property
-    def state(self) -> VisitStatus:
-        return VisitStatus(self.status)
 
 
 def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
@@ -242,81 +252,114 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
     return {intake.client_id: intake for intake in rows}
 
 
-def _newest_intake_of(client_ids: list[int]):
-    """A condition that an intake is its client's newest, for these clients."""
+def _newest_intake_of(client_ids: list[int] | BindParameter):
+    """A condition that an intake is its client's newest, for these clients (a list, or an
+    expanding parameter)."""
     newest = (select(Intake.client_id, func.max(Intake.version))
               .where(Intake.client_id.in_(client_ids)).group_by(Intake.client_id))
     return tuple_(Intake.client_id, Intake.version).in_(newest)
 
 
-def _current_answers(client_ids: Iterable[int]) -> dict[int, IntakeAnswers]:
-    """What each client's newest intake answered, in one query, as plain values."""
-    ids = sorted(set(client_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(
+# Built once each, with the range, the therapists and the clients as parameters: building a
+# statement (and its cache key from scratch) cost about as much as running it. Two statements
+# rather than one with the intakes joined: PostgreSQL took longer to plan the six tables
+# together than to plan and run the two, and every visit's columns came again with each
+# ticked item.
+@cache
+def _visits_statement(of_therapists: bool):
+    """Visits starting in [:start, :end) (of the :therapists, when asked) with the client's and
+    therapist's names and the note's state, in the order of the list."""
+    note = case((TreatmentNote.id.is_(None), "none"), (TreatmentNote.signed_at.is_(None), "draft"),
+                else_="signed")
+    statement = (
+        select(Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
+               Visit.service_name, Visit.client_id, Client.first_name, Client.last_name,
+               Visit.therapist_id, User.name.label("therapist_name"), note.label("note"))
+        .join(Client, Client.id == Visit.client_id)
+        .join(User, User.id == Visit.therapist_id)
+        .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
+        .where(Visit.starts_at >= bindparam("start"), Visit.starts_at < bindparam("end"))
+        .order_by(Visit.starts_at, Visit.id)
+    )
+    if of_therapists:
+        statement = statement.where(Visit.therapist_id.in_(bindparam("therapists",
+                                                                     expanding=True)))
+    return statement
+
+
+@cache
+def _answers_statement():
+    """The newest intake of each of the :clients, a line per ticked item (at least one)."""
+    return (
         select(Intake.client_id, Intake.submitted_at, Intake.headache_kind,
                Intake.headache_recent, Intake.areas_to_avoid, IntakeItem.code,
                IntakeItem.detail, IntakeItem.on_date)
         .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
-        .where(_newest_intake_of(ids))
+        .where(_newest_intake_of(bindparam("clients", expanding=True)))
         .order_by(Intake.client_id, IntakeItem.id)
     )
-    answers: dict[int, IntakeAnswers] = {}
-    for row in rows:
-        if row.client_id not in answers:
-            answers[row.client_id] = IntakeAnswers(row.submitted_at, row.headache_kind,
-                                                   row.headache_recent, row.areas_to_avoid)
-        if row.code is not None:
-            answers[row.client_id].items.append(ItemAnswer(row.code, row.detail, row.on_date))
+
+
+def _current_answers(client_ids: set[int]) -> dict[int, IntakeAnswers]:
+    """What each client's newest intake answered, as plain values."""
+    if not client_ids:
+        return {}
+    lines = db.session.connection().execute(_answers_statement(), {"clients": sorted(client_ids)})
+    answers = {}
+    for client_id, group in groupby(lines, itemgetter(0)):
+        group = list(group)
+        _, submitted_at, headache_kind, headache_recent, areas_to_avoid, code, _, _ = group[0]
+        answers[client_id] = IntakeAnswers(
+            submitted_at, headache_kind, headache_recent, areas_to_avoid,
+            [ItemAnswer(*line[5:]) for line in group] if code is not None else [])
     return answers
 
 
-def _note_states(visit_ids: list[int]) -> dict[int, str]:
-    if not visit_ids:
-        return {}
-    rows = db.session.execute(
-        select(TreatmentNote.visit_id, TreatmentNote.signed_at)
-        .where(TreatmentNote.visit_id.in_(visit_ids))
-    )
-    return {visit_id: "signed" if signed_at else "draft" for visit_id, signed_at in rows}
-
-
 def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
-                *conditions) -> list[VisitRow]:
-    """The visits starting in [start, end), in order, each with its client's health flags.
+                therapist_ids: list[int] | None = None) -> list[VisitRow]:
+    """The visits starting in [start, end), in order, each with its client's health flags;
+    only the given therapists' when given.
 
-    Columns rather than records: a busy day is a hundred visits or more, and building each
-    visit, client and therapist as a record cost more than the rest of the page.
+    Plain rows rather than records, read through the session's connection (the ORM would
+    wrap every line again): a busy day is a hundred visits or more, and building each visit,
+    client and therapist as a record cost more than the rest of the page.
     """
-    visits = db.session.execute(
-        select(Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
-               Visit.service_name, Visit.client_id, Visit.therapist_id, Client.first_name,
-               Client.last_name, User.name.label("therapist_name"))
-        .join(Client, Client.id == Visit.client_id)
-        .join(User, User.id == Visit.therapist_id)
-        .where(Visit.starts_at >= start, Visit.starts_at < end, *conditions)
-        .order_by(Visit.starts_at, Visit.id)
-    ).all()
-    intakes = _current_answers(visit.client_id for visit in visits)
-    notes = _note_states([visit.id for visit in visits]) if with_notes else {}
+    parameters: dict = {"start": start, "end": end}
+    if therapist_ids is not None:
+        parameters["therapists"] = therapist_ids
+    visits = db.session.connection().execute(_visits_statement(therapist_ids is not None),
+                                             parameters).all()
+    intakes = _current_answers({visit.client_id for visit in visits})
     now = utcnow()
-    rows = []
-    for visit in visits:
-        intake = intakes.get(visit.client_id)
+    rows: list[VisitRow] = []
+    for (visit_id, version, status, starts_at, ends_at, service_name, client_id, first_name,
+         last_name, therapist_id, therapist_name, note) in visits:
+        intake = intakes.get(client_id)
         found = precautions(intake, today)
         rows.append(VisitRow(
-            visit.id, visit.version, visit.status, visit.starts_at, visit.ends_at,
-            visit.service_name, full_name(visit.first_name, visit.last_name),
-            visit.therapist_id, visit.therapist_name,
+            visit_id, version, status, STATUS_LABELS[status], starts_at,
+            f"{clock(starts_at)}\u2013{clock(ends_at)}", service_name,
+            full_name(first_name, last_name), therapist_id, therapist_name,
             found[0].level if found else None,
-            intake_status([intake] if intake else [], now),
-            notes.get(visit.id, "none") if with_notes else "",
+            intake_status([intake] if intake else [], now), note if with_notes else "",
         ))
     return rows
 
 
 # ---- the schedule ----
+
+# The day view of everyone shows this many therapists a page: one row of the schedule's
+# grid, three 20rem columns across the 72rem page, and a size of page that a busy location's
+# dozen or more therapists would make unreadable all at once (and slow: every column is about
+# seven visits, each with its health flags).
+COLUMNS_PER_PAGE = 3
+
+
+class Therapist(NamedTuple):
+    id: int
+    name: str
+    bookable: bool
+
 
 @dataclass(frozen=True)
 class Column:
@@ -331,53 +374,79 @@ class Column:
 class Schedule:
     day: date
     week: bool
-    therapist: User | None
+    therapist: Therapist | None
     # Everyone who can be booked, for choosing whose schedule to show.
-    therapists: list[User]
-    columns: list[Column]
+    therapists: list[Therapist]
+    # A page of the columns; of the therapists' columns, when the day of everyone is shown.
+    columns: Listing
     previous: date
     next: date
     first: date
     last: date
 
 
+@cache
+def _therapists_statement():
+    bookable = (User.role == Role.THERAPIST) & User.active.is_(True)
+    with_visits = select(Visit.therapist_id).where(Visit.starts_at >= bindparam("start"),
+                                                   Visit.starts_at < bindparam("end"))
+    return (select(User.id, User.name, bookable.label("bookable"))
+            .where(bookable | User.id.in_(with_visits)).order_by(User.name))
+
+
+def _therapists(start: datetime, end: datetime) -> list[Therapist]:
+    """Everyone who can be booked, in name order, then anyone else with a visit in the range
+    (a therapist who has left keeps a column for the visits they had)."""
+    found = [Therapist(*row) for row in db.session.connection().execute(
+        _therapists_statement(), {"start": start, "end": end})]
+    return sorted(found, key=lambda person: not person.bookable)
+
+
+def _chosen(therapist_id: int, people: list[Therapist]) -> Therapist | None:
+    for person in people:
+        if person.id == therapist_id:
+            return person
+    user = db.session.get(User, therapist_id)
+    if user is None or user.role != Role.THERAPIST:
+        return None
+    return Therapist(user.id, user.name, user.active)
+
+
 def schedule(day: date, week: bool, therapist_id: int | None, today: date,
-             with_notes: bool) -> Schedule:
-    bookable = therapists()
-    therapist = None
-    if therapist_id is not None:
-        therapist = db.session.get(User, therapist_id)
-        if therapist is None or therapist.role != Role.THERAPIST:
-            therapist = None
+             with_notes: bool, page: int = 1) -> Schedule:
     first = week_start(day) if week else day
     length = 7 if week else 1
-    conditions = [Visit.therapist_id == therapist.id] if therapist else []
-    rows = _visit_rows(*day_bounds(first, length), today, with_notes, *conditions)
+    start, end = day_bounds(first, length)
+    people = _therapists(start, end)
+    bookable = [person for person in people if person.bookable]
+    therapist = _chosen(therapist_id, people) if therapist_id is not None else None
     if week:
+        rows = _visit_rows(start, end, today, with_notes,
+                           [therapist.id] if therapist else None)
         by_day: dict[date, list[VisitRow]] = {}
         for row in rows:
             by_day.setdefault(local(row.starts_at).date(), []).append(row)
         columns = [Column(f"{d:%A} {d.day} {d:%B}", d, by_day.get(d, []))
                    for d in (first + timedelta(days=n) for n in range(7))]
+        listing = Listing(columns, len(columns))
     else:
-        by_therapist: dict[int, list[VisitRow]] = {}
-        for row in rows:
-            by_therapist.setdefault(row.therapist_id, []).append(row)
-        people = {person.id: person.name for person in ([therapist] if therapist else bookable)}
-        # Visits of someone no longer bookable still show, in a column of their own.
-        people |= dict(sorted(((row.therapist_id, row.therapist_name) for row in rows
-                               if row.therapist_id not in people), key=lambda p: p[1]))
-        columns = [Column(name, day, by_therapist.get(person_id, []))
-                   for person_id, name in people.items()]
+        per_page = 0 if therapist else COLUMNS_PER_PAGE
+        everyone = [therapist] if therapist else people
+        shown = everyone[(page - 1) * per_page:page * per_page] if per_page else everyone
+        by_therapist: dict[int, list[VisitRow]] = {person.id: [] for person in shown}
+        for row in _visit_rows(start, end, today, with_notes, list(by_therapist)):
+            by_therapist[row.therapist_id].append(row)
+        listing = Listing([Column(person.name, day, by_therapist[person.id]) for person in shown],
+                          len(everyone), page=page if per_page else 1, per_page=per_page)
     step = timedelta(days=length)
-    return Schedule(day, week, therapist, bookable, columns, first - step, first + step, first,
+    return Schedule(day, week, therapist, bookable, listing, first - step, first + step, first,
                     first + step - timedelta(days=1))
 
 
 # ---- home pages ----
 
 def therapist_day(therapist_id: int, today: date) -> list[VisitRow]:
-    return _visit_rows(*day_bounds(today), today, True, Visit.therapist_id == therapist_id)
+    return _visit_rows(*day_bounds(today), today, True, [therapist_id])
 
 
 def arrivals(today: date) -> list[VisitRow]:

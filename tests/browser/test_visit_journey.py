@@ -105,3 +105,29 @@ def test_the_home_pages_and_week_view_are_accessible(page, live_server, make_use
     assert_accessible(page)
     arrivals.get_by_role("button", name=re.compile(r"^Arrived\W+Jane Doyle$")).click()
     assert "Jane Doyle: arrived." in page.get_by_role("status").first.inner_text()
+
+
+def test_the_desk_pages_through_everyones_day(page, live_server, make_user, make_client,  # noqa: F811
+                                              app):
+    from datetime import time
+
+    from clinic.extensions import db
+    from clinic.visits import services
+
+    desk = make_user(Role.RECEPTION)
+    with app.app_context():
+        for hour, name in enumerate(("Ada Lind", "Bea Moss", "Cal Nye", "Dev Ong"), start=9):
+            person = make_user(Role.THERAPIST, name=name)
+            services.book(services.Booking(make_client(first_name="Client", last_name=name[:3]),
+                                           person.id, "Facial massage", date.today(),
+                                           time(hour), 60),
+                          db.session.get(services.User, person.id))
+    sign_in_through_the_form(page, live_server, desk.email, desk.password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedule").click()
+    expect(page.get_by_role("heading", name="Cal Nye")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dev Ong")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Next page").click()
+    expect(page.get_by_role("heading", name="Dev Ong")).to_be_visible()
+    expect(page.get_by_role("link", name="Client Dev")).to_be_visible()
+    assert_accessible(page)

@@ -1,10 +1,12 @@
 """The schedule (day and week, one therapist or the whole clinic) and the home pages."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
 
-from clinic.auth.models import Role
+from clinic.auth.models import Role, User
+from clinic.extensions import db
 from clinic.home import routes as home_routes
 from clinic.visits.services import week_start
 from tests.conftest import post_form, recorded_statements, sign_in
@@ -27,6 +29,74 @@ def test_the_day_view_has_a_column_per_therapist(client, signed_in, make_user, m
     only_maya = client.get(f"/schedule?date={TODAY.isoformat()}&therapist={maya.id}")
     assert "Ann Lee" in only_maya.get_data(as_text=True)
     assert "Bo Kim" not in only_maya.get_data(as_text=True)
+
+
+def _columns(page: str) -> list[str]:
+    return re.findall(r'<h2 id="column-\d+">\s*(.*?)\s*</h2>', page)
+
+
+def test_everyones_day_shows_three_therapists_a_page(client, signed_in, make_user, make_visit,
+                                                      make_client):
+    signed_in(Role.RECEPTION)
+    names = ["Ada Lind", "Bea Moss", "Cal Nye", "Dev Ong"]
+    for n, name in enumerate(names):
+        make_visit(make_user(Role.THERAPIST, name=name),
+                   client_id=make_client(first_name="Client", last_name=f"Of{n}"))
+    first = client.get(f"/schedule?date={TODAY.isoformat()}").get_data(as_text=True)
+    assert _columns(first) == names[:3]
+    assert "Page 1 of 2 (4 therapists)" in first
+    assert "Client Of2" in first and "Client Of3" not in first
+    second_url = re.search(r'href="([^"]*page=2[^"]*)" rel="next">Next page', first).group(1)
+    second = client.get(second_url.replace("&amp;", "&")).get_data(as_text=True)
+    assert _columns(second) == names[3:]
+    assert "Client Of3" in second and "Client Of0" not in second
+    # Another day keeps the same therapists; choosing "Everyone" again starts at the first.
+    assert f"date={later(1).isoformat()}&amp;view=day&amp;therapist=all&amp;page=2" in second
+    everyone = client.get(f"/schedule?date={TODAY.isoformat()}&therapist=all")
+    assert _columns(everyone.get_data(as_text=True)) == names[:3]
+
+
+def test_a_page_past_the_last_therapist_says_so(client, signed_in, make_user):
+    signed_in(Role.RECEPTION)
+    make_user(Role.THERAPIST, name="Ada Lind")
+    page = client.get(f"/schedule?date={TODAY.isoformat()}&page=3").get_data(as_text=True)
+    assert "There is no page 3." in page and _columns(page) == []
+    assert "No therapists yet" not in page
+
+
+def test_visits_of_someone_no_longer_bookable_keep_a_column_after_everyone_else(
+    app, client, signed_in, make_user, make_visit, make_client
+):
+    signed_in(Role.RECEPTION)
+    gone = make_user(Role.THERAPIST, name="Aaron Left")
+    make_visit(gone, client_id=make_client(first_name="Kept", last_name="Visit"))
+    with app.app_context():
+        db.session.get(User, gone.id).active = False
+        db.session.commit()
+    for name in ("Bea Moss", "Cal Nye", "Dev Ong"):
+        make_user(Role.THERAPIST, name=name)
+    first = client.get(f"/schedule?date={TODAY.isoformat()}").get_data(as_text=True)
+    assert _columns(first) == ["Bea Moss", "Cal Nye", "Dev Ong"]
+    assert "Aaron Left</option>" not in first  # not offered for booking or choosing
+    second = client.get(f"/schedule?date={TODAY.isoformat()}&page=2").get_data(as_text=True)
+    assert _columns(second) == ["Aaron Left"] and "Kept Visit" in second
+    # On a day without their visits they have no column.
+    other_day = client.get(f"/schedule?date={later(1).isoformat()}").get_data(as_text=True)
+    assert "Page 1 of" not in other_day and "Aaron Left" not in other_day
+
+
+def test_one_therapist_and_the_week_are_not_paged(client, signed_in, make_user, make_visit,
+                                                  make_client):
+    signed_in(Role.ADMIN)
+    people = [make_user(Role.THERAPIST, name=name)
+              for name in ("Ada Lind", "Bea Moss", "Cal Nye", "Dev Ong")]
+    for n, person in enumerate(people):
+        make_visit(person, client_id=make_client(first_name="Client", last_name=f"Of{n}"))
+    week = client.get(f"/schedule?date={TODAY.isoformat()}&view=week&therapist=all&page=2")
+    week = week.get_data(as_text=True)
+    assert all(f"Client Of{n}" in week for n in range(4)) and "Page 1 of" not in week
+    one = client.get(f"/schedule?date={TODAY.isoformat()}&therapist={people[3].id}&page=2")
+    assert _columns(one.get_data(as_text=True)) == ["Dev Ong"]
 
 
 def test_the_week_view_shows_seven_days_from_monday(client, signed_in, make_user, make_visit,
