@@ -124,14 +124,16 @@ def test_events_of_one_transaction_chain_in_the_order_they_were_recorded(app):
     assert verify(app).exit_code == 0
 
 
-def test_events_of_a_rolled_back_transaction_take_no_place_in_the_chain(app):
+def test_events_of_a_rolled_back_or_closed_transaction_take_no_place_in_the_chain(app):
     with app.app_context():
         audit.record("client.viewed", "client", 1)
         db.session.rollback()
         audit.record("client.viewed", "client", 2)
+        db.session.close()
+        audit.record("client.viewed", "client", 3)
         db.session.commit()
         rows = db.session.execute(select(AuditEvent.seq, AuditEvent.object_id)).all()
-    assert rows == [(1, "2")]
+    assert rows == [(1, "3")]
     assert verify(app).exit_code == 0
 
 

@@ -1,6 +1,6 @@
 """The audit log's hash chain: each event seals its content and the hash of the one before.
 
-Events are sealed when the session flushes them. The flush first advances the chain head by
+Events are sealed when the session commits them. The commit first advances the chain head by
 the number of events it writes, with an UPDATE that locks that row (PostgreSQL) or the
 database (SQLite) until commit; so events get gap-free sequence numbers and each one chains
 to exactly the event committed before it. A page that records several views pays for one
@@ -63,13 +63,17 @@ _ADVANCE = (
 )
 _MOVE_HEAD_HASH = update(HEAD).where(HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
+_INSERT = insert(AuditEvent.__table__)
+_SEALED_COLUMNS = ("seq", "occurred_at", "actor_id", "action", "object_type", "object_id", "ip",
+                   "client_id", "detail", "prev_hash", "hash")
+
 UNSEALED = "audit_unsealed"
 
 
 def add(session: Session, event: AuditEvent) -> None:
-    """Add the event to the session's transaction; it is sealed when it is flushed."""
+    """Put the event in the session's transaction: it is sealed and written at commit."""
+    session.connection()  # a transaction now, so that its rollback drops the event
     session.info.setdefault(UNSEALED, []).append(event)
-    session.add(event)
 
 
 def _seal(connection: Connection, events: list[AuditEvent]) -> None:
@@ -85,12 +89,24 @@ def _seal(connection: Connection, events: list[AuditEvent]) -> None:
     connection.execute(_MOVE_HEAD_HASH, {"new_hash": previous})
 
 
-@event.listens_for(Session, "before_flush")
-def _seal_before_flush(session: Session, flush_context, instances) -> None:
-    # Events dropped by a rollback are no longer pending: they take no place in the chain.
-    pending = [e for e in session.info.pop(UNSEALED, ()) if e in session.new]
+# Events are rows only ever added and never read back by the transaction that writes them,
+# so they go in as one plain INSERT of them all at commit, not through the ORM's unit of work.
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    pending = session.info.pop(UNSEALED, None)
     if pending:
-        _seal(session.connection(), pending)
+        connection = session.connection()
+        _seal(connection, pending)
+        connection.execute(_INSERT, [{column: getattr(e, column) for column in _SEALED_COLUMNS}
+                                     for e in pending])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unwritten(session: Session, transaction) -> None:
+    # What a transaction rolled back or closed recorded did not happen: it takes no place in
+    # the chain, nor in the session's next transaction.
+    if transaction.parent is None:
+        session.info.pop(UNSEALED, None)
 
 
 @dataclass(frozen=True)
