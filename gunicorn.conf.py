@@ -18,9 +18,12 @@ graceful_timeout = 30
 # Behind a reverse proxy that reuses connections; sync workers should not wait on idle ones.
 keepalive = 2
 # A backstop, not a fix: should anything grow in a worker's memory, the worker is replaced
-# after this many requests (the jitter keeps workers from restarting all at once).
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
-max_requests_jitter = 200
+# after this many requests. A new worker spends about half a second warming up for PDFs, so
+# replacements are rare (memory stays flat over thousands of renders: docs/performance.md)
+# and spread wide: workers that restarted together would leave no one to serve for that
+# half second, which under load put a 0.5 s stall in every few thousand requests.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20_000))
+max_requests_jitter = max_requests // 4
 # Import the app -- and with it WeasyPrint, about a second of imports -- once in the master.
 # Workers are forked from it already loaded, so starting or recycling a worker is quick.
 preload_app = True
