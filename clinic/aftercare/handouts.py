@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app, render_template
 from sqlalchemy import select
@@ -18,7 +19,14 @@ from sqlalchemy.orm import joinedload, lazyload
 from clinic import mail, paging
 from clinic.admin.services import get_settings
 from clinic.aftercare import documents
-from clinic.aftercare.models import DeliveryStatus, Handout, HandoutDelivery, HandoutLink, Technique
+from clinic.aftercare.models import (
+    DeliveryStatus,
+    Handout,
+    HandoutDelivery,
+    HandoutLink,
+    Technique,
+    titles_of,
+)
 from clinic.aftercare.selection import Selection, select_techniques
 from clinic.aftercare.services import library
 from clinic.audit import services as audit
@@ -257,12 +265,29 @@ def for_visit(visit: Visit, user: User) -> VisitHandouts:
     return VisitHandouts(can_build(visit, user), handouts, previous)
 
 
+class HandoutRow(NamedTuple):
+    """A handout in a list: when it was made, what was on it, whether it reached the client."""
+
+    id: int
+    created_at: datetime
+    technique_titles: list[str]
+    delivered: bool
+
+
 def for_client(client_id: int, *, page: int = 1, per_page: int) -> Listing:
-    """The handouts the client was given, newest first (deliveries come in one more query)."""
+    """The handouts the client was given, newest first, as HandoutRow (columns, not the
+    handouts and every delivery of each as records)."""
+    delivered = (select(HandoutDelivery.id)
+                 .where(HandoutDelivery.handout_id == Handout.id,
+                        HandoutDelivery.status == DeliveryStatus.DELIVERED.value)
+                 .exists())
     return paging.fetch(
-        select(Handout).where(Handout.client_id == client_id)
+        select(Handout.id, Handout.created_at, Handout.techniques, delivered.label("delivered"))
+        .where(Handout.client_id == client_id)
         .order_by(Handout.created_at.desc(), Handout.id.desc()),
-        lambda record: record.Handout, page=page, per_page=per_page,
+        lambda record: HandoutRow(record.id, record.created_at, titles_of(record.techniques),
+                                  record.delivered),
+        page=page, per_page=per_page,
     )
 
 

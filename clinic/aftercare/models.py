@@ -86,6 +86,11 @@ class Technique(db.Model):
         return [area.label for area in Area if area in self.area_set]
 
 
+def titles_of(techniques: list[dict]) -> list[str]:
+    """The titles of a handout's techniques, as printed."""
+    return [technique["title"] for technique in techniques]
+
+
 class Handout(db.Model):
     """The sheet handed to a client after a visit: what it was built from, and the PDF itself.
 
@@ -122,7 +127,7 @@ class Handout(db.Model):
 
     @property
     def technique_titles(self) -> list[str]:
-        return [technique["title"] for technique in self.techniques]
+        return titles_of(self.techniques)
 
     @property
     def delivered(self) -> bool:

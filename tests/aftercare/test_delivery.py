@@ -202,3 +202,22 @@ def test_reception_or_a_therapist_prints_it_from_the_visit_page(
         printed = db.session.scalars(select(HandoutDelivery)).one()
         assert (printed.method, printed.status, printed.by_id) == ("print", "delivered",
                                                                    member.id)
+
+
+def test_the_client_s_handouts_read_delivered_only_once_one_reached_the_client(
+    app, client, handout, mail_server
+):
+    with app.app_context():
+        client_id = db.session.get(Handout, handout).client_id
+
+    def listed() -> str:
+        page = client.get(f"/clients/{client_id}/handouts").get_data(as_text=True)
+        return page[page.index(f'href="/handouts/{handout}"'):]
+
+    assert "Not delivered" in listed()
+    app.config.update(MAIL_PORT=1)  # nothing listens there
+    post_form(client, f"/handouts/{handout}/email")
+    assert "Not delivered" in listed()
+    printed = post_form(client, f"/handouts/{handout}/print")
+    assert printed.location.endswith(f"/handouts/{handout}.pdf")
+    assert "Delivered" in listed() and "Not delivered" not in listed()
