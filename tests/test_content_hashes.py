@@ -14,9 +14,15 @@ from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role, User
 from clinic.extensions import db
 from clinic.invoices import services as invoice_services
-from clinic.invoices.models import CreditNote, Invoice
+from clinic.invoices.models import CreditNote, Invoice, credit_note_content_hash
 from clinic.visits import services as visit_services
-from clinic.visits.models import NoteAddendum, TreatmentNote, Visit, VisitStatus
+from clinic.visits.models import (
+    NoteAddendum,
+    TreatmentNote,
+    Visit,
+    VisitStatus,
+    note_content_hash,
+)
 from tests.invoices.conftest import line, make_invoice  # noqa: F401 (fixture)
 from tests.visits.conftest import make_client, make_visit  # noqa: F401 (fixtures)
 
@@ -168,6 +174,35 @@ def test_a_record_changed_with_raw_sql_is_named(app, records, change):
     assert message.format(**asdict(records)) in result.output
     assert "1 records CHANGED after sealing" in result.output
     assert "Audit log intact" in result.output
+
+
+def test_a_note_rewritten_with_a_recomputed_hash_is_named_from_the_audit_log(app, records):
+    with app.app_context():
+        note = db.session.get(TreatmentNote, records.note_id)
+        client_id = note.visit.client_id
+        db.session.expunge(note)
+        note.plan = "Rewritten plan."
+        forged = note_content_hash(note, client_id)
+    tamper(app, "UPDATE treatment_note SET \"plan\" = 'Rewritten plan.', content_hash = :forged "
+                "WHERE id = :note_id", forged=forged, note_id=records.note_id)
+    result = verify(app)
+    assert result.exit_code == 1
+    assert (f"treatment note {records.note_id} (visit {records.visit_id}): content and hash "
+            "changed since signing; the audit log holds the hash it had") in result.output
+
+
+def test_a_credit_note_rewritten_with_a_recomputed_hash_is_named_by_its_number(app, records):
+    with app.app_context():
+        credit_note = db.session.get(CreditNote, records.credit_note_id)
+        db.session.expunge(credit_note)
+        credit_note.reason = "Client asked"
+        forged = credit_note_content_hash(credit_note)
+    tamper(app, "UPDATE credit_note SET reason = 'Client asked', content_hash = :forged "
+                "WHERE id = :id", forged=forged, id=records.credit_note_id)
+    result = verify(app)
+    assert result.exit_code == 1
+    assert (f"credit note {records.credit_note_number} (id {records.credit_note_id}): content "
+            "and hash changed since issue; the audit log holds the hash it had") in result.output
 
 
 def test_records_are_read_in_batches_and_each_is_checked(app, records, monkeypatch):

@@ -2,14 +2,18 @@
 
 Each record's hash is recomputed from the database as it is now, with the same function that
 sealed it; any difference means the row was changed around the app (the app itself refuses to).
+The hash on the record is also held against the one its sealing event wrote into the chained
+audit log, so a record rewritten together with a recomputed hash is found too.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import raiseload, selectinload
 
+from clinic.audit.models import AuditEvent
 from clinic.extensions import db
 from clinic.invoices.models import (
     CreditNote,
@@ -40,51 +44,88 @@ class Verdict:
         return not self.altered
 
 
-def _check(verdict: Verdict, label: str, query: Select, recompute: Callable,
-           name: Callable[[object], str]) -> None:
-    """Recompute the hash of every record the query finds, a batch at a time."""
+def _logged_hashes(action: str, id_field: str | None) -> dict[str, str]:
+    """The content hashes the chained log took when records were sealed, by the sealed
+    record's id: the event's object, or the detail's `id_field` where the event names
+    another object. Records sealed by migration 0009 have no such event."""
+    logged = {}
+    query = (select(AuditEvent.object_id, AuditEvent.detail)
+             .where(AuditEvent.action == action).execution_options(yield_per=BATCH))
+    with db.session.execute(query) as rows:
+        for object_id, detail in rows:
+            fields = json.loads(detail or "{}")
+            if "content_hash" in fields:
+                logged[str(fields[id_field]) if id_field else object_id] = fields["content_hash"]
+    return logged
+
+
+@dataclass(frozen=True)
+class _Kind:
+    label: str
+    query: Select
+    recompute: Callable
+    # The record as the report names it, and what its seal covers.
+    name: Callable[[object], str]
+    since: str
+    # The audit event that took the hash, and the detail naming the record (None: its object).
+    action: str
+    id_field: str | None
+    logged_id: Callable[[object], object]
+
+
+def _check(verdict: Verdict, kind: _Kind) -> None:
+    """Recompute the hash of every record the query finds, a batch at a time, and hold the
+    hash kept on the record against the one its sealing event put in the chained log: a
+    record rewritten together with its hash still differs from the log."""
+    logged = _logged_hashes(kind.action, kind.id_field)
     checked = 0
-    with db.session.execute(query.execution_options(yield_per=BATCH)) as rows:
+    with db.session.execute(kind.query.execution_options(yield_per=BATCH)) as rows:
         for row in rows:
+            record = row[0]
             checked += 1
-            if row[0].content_hash != recompute(*row):
-                verdict.altered.append(name(row[0]))
-    verdict.checked[label] = checked
+            if record.content_hash != kind.recompute(*row):
+                verdict.altered.append(f"{kind.name(record)}: content changed since {kind.since}")
+            elif logged.get(str(kind.logged_id(record)), record.content_hash) != (
+                    record.content_hash):
+                verdict.altered.append(f"{kind.name(record)}: content and hash changed since "
+                                       f"{kind.since}; the audit log holds the hash it had")
+    verdict.checked[kind.label] = checked
 
 
 def verify() -> Verdict:
     verdict = Verdict()
     # A record that claims to be a draft while it carries a hash was unsigned behind the
     # app's back, so it is checked too.
-    _check(
-        verdict, "signed notes",
+    _check(verdict, _Kind(
+        "signed notes",
         select(TreatmentNote, Visit.client_id).join(Visit, Visit.id == TreatmentNote.visit_id)
         .where(or_(TreatmentNote.signed_at.is_not(None), TreatmentNote.content_hash.is_not(None)))
         .order_by(TreatmentNote.id).options(raiseload("*")),
         note_content_hash,
-        lambda note: f"treatment note {note.id} (visit {note.visit_id}): "
-                     "content changed since signing",
-    )
-    _check(
-        verdict, "addenda",
+        lambda note: f"treatment note {note.id} (visit {note.visit_id})", "signing",
+        "note.signed", None, lambda note: note.id,
+    ))
+    _check(verdict, _Kind(
+        "addenda",
         select(NoteAddendum).order_by(NoteAddendum.id).options(raiseload("*")),
         addendum_content_hash,
-        lambda addendum: f"addendum {addendum.id} to treatment note {addendum.note_id}: "
-                         "content changed since it was added",
-    )
-    _check(
-        verdict, "issued invoices",
+        lambda addendum: f"addendum {addendum.id} to treatment note {addendum.note_id}",
+        "it was added", "note.addendum_added", "addendum", lambda addendum: addendum.id,
+    ))
+    _check(verdict, _Kind(
+        "issued invoices",
         select(Invoice)
         .where(or_(Invoice.status != InvoiceStatus.DRAFT, Invoice.content_hash.is_not(None)))
         .order_by(Invoice.id).options(selectinload(Invoice.lines), raiseload("*")),
         invoice_content_hash,
-        lambda invoice: f"invoice {invoice.number} (id {invoice.id}): "
-                        "content changed since issue",
-    )
-    _check(
-        verdict, "credit notes",
+        lambda invoice: f"invoice {invoice.number} (id {invoice.id})", "issue",
+        "invoice.issued", None, lambda invoice: invoice.id,
+    ))
+    _check(verdict, _Kind(
+        "credit notes",
         select(CreditNote).order_by(CreditNote.id).options(raiseload("*")),
         credit_note_content_hash,
-        lambda note: f"credit note {note.number} (id {note.id}): content changed since issue",
-    )
+        lambda note: f"credit note {note.number} (id {note.id})", "issue",
+        "invoice.voided", "credit_note", lambda note: note.number,
+    ))
     return verdict
