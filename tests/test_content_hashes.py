@@ -176,33 +176,40 @@ def test_a_record_changed_with_raw_sql_is_named(app, records, change):
     assert "Audit log intact" in result.output
 
 
-def test_a_note_rewritten_with_a_recomputed_hash_is_named_from_the_audit_log(app, records):
-    with app.app_context():
-        note = db.session.get(TreatmentNote, records.note_id)
-        client_id = note.visit.client_id
-        db.session.expunge(note)
-        note.plan = "Rewritten plan."
-        forged = note_content_hash(note, client_id)
-    tamper(app, "UPDATE treatment_note SET \"plan\" = 'Rewritten plan.', content_hash = :forged "
-                "WHERE id = :note_id", forged=forged, note_id=records.note_id)
-    result = verify(app)
-    assert result.exit_code == 1
-    assert (f"treatment note {records.note_id} (visit {records.visit_id}): content and hash "
-            "changed since signing; the audit log holds the hash it had") in result.output
+# A record and its hash rewritten together, as someone with the database and this code could.
+FORGERIES = {
+    "a signed note's plan": (
+        TreatmentNote, "note_id", "plan", "Rewritten plan.",
+        'UPDATE treatment_note SET "plan" = :value, content_hash = :forged WHERE id = :id',
+        lambda note: note_content_hash(note, note.visit.client_id),
+        "treatment note {note_id} (visit {visit_id}): content and hash changed since signing",
+    ),
+    "a credit note's reason, named by its number": (
+        CreditNote, "credit_note_id", "reason", "Client asked",
+        "UPDATE credit_note SET reason = :value, content_hash = :forged WHERE id = :id",
+        credit_note_content_hash,
+        "credit note {credit_note_number} (id {credit_note_id}): content and hash changed "
+        "since issue",
+    ),
+}
 
 
-def test_a_credit_note_rewritten_with_a_recomputed_hash_is_named_by_its_number(app, records):
-    with app.app_context():
-        credit_note = db.session.get(CreditNote, records.credit_note_id)
-        db.session.expunge(credit_note)
-        credit_note.reason = "Client asked"
-        forged = credit_note_content_hash(credit_note)
-    tamper(app, "UPDATE credit_note SET reason = 'Client asked', content_hash = :forged "
-                "WHERE id = :id", forged=forged, id=records.credit_note_id)
+@pytest.mark.parametrize("forgery", FORGERIES.values(), ids=FORGERIES.keys())
+def test_a_record_rewritten_with_a_recomputed_hash_is_named_from_the_audit_log(
+    app, records, forgery
+):
+    model, id_field, column, value, statement, rehash, message = forgery
+    record_id = asdict(records)[id_field]
+    with app.app_context(), db.session.no_autoflush:
+        record = db.session.get(model, record_id)
+        setattr(record, column, value)
+        forged = rehash(record)
+        db.session.rollback()
+    tamper(app, statement, value=value, forged=forged, id=record_id)
     result = verify(app)
     assert result.exit_code == 1
-    assert (f"credit note {records.credit_note_number} (id {records.credit_note_id}): content "
-            "and hash changed since issue; the audit log holds the hash it had") in result.output
+    assert (message.format(**asdict(records)) + "; the audit log holds the hash it had"
+            in result.output)
 
 
 def test_records_are_read_in_batches_and_each_is_checked(app, records, monkeypatch):
