@@ -277,12 +277,9 @@ class HandoutRow(NamedTuple):
 def for_client(client_id: int, *, page: int = 1, per_page: int) -> Listing:
     """The handouts the client was given, newest first, as HandoutRow (columns, not the
     handouts and every delivery of each as records)."""
-    delivered = (select(HandoutDelivery.id)
-                 .where(HandoutDelivery.handout_id == Handout.id,
-                        HandoutDelivery.status == DeliveryStatus.DELIVERED.value)
-                 .exists())
     return paging.fetch(
-        select(Handout.id, Handout.created_at, Handout.techniques, delivered.label("delivered"))
+        select(Handout.id, Handout.created_at, Handout.techniques,
+               Handout.delivered_condition().label("delivered"))
         .where(Handout.client_id == client_id)
         .order_by(Handout.created_at.desc(), Handout.id.desc()),
         lambda record: HandoutRow(record.id, record.created_at, titles_of(record.techniques),

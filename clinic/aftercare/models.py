@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.auth.models import User
@@ -132,6 +132,14 @@ class Handout(db.Model):
     @property
     def delivered(self) -> bool:
         return any(delivery.ok for delivery in self.deliveries)
+
+    @classmethod
+    def delivered_condition(cls):
+        """`delivered` as SQL, for lists that read columns rather than handouts."""
+        return (select(HandoutDelivery.id)
+                .where(HandoutDelivery.handout_id == cls.id,
+                       HandoutDelivery.status == DeliveryStatus.DELIVERED.value)
+                .exists())
 
     @property
     def last_email(self) -> "HandoutDelivery | None":
