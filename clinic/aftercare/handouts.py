@@ -10,10 +10,11 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from clinic import mail, paging
@@ -250,18 +251,28 @@ class VisitHandouts:
     previous: Handout | None
 
 
-def for_visit(visit: Visit, user: User) -> VisitHandouts:
-    handouts = list(db.session.scalars(
-        select(Handout).where(Handout.visit_id == visit.id).order_by(Handout.id)
-        .options(joinedload(Handout.deliveries))
-    ).unique())
+# Built once each: the visit page asks both on every load.
+@cache
+def _visit_handouts_statement():
+    return (select(Handout).where(Handout.visit_id == bindparam("visit")).order_by(Handout.id)
+            .options(joinedload(Handout.deliveries)))
+
+
+@cache
+def _previous_handout_statement():
     # Only what it held is shown of the last handout, never how it was delivered.
-    previous = db.session.scalars(
-        select(Handout).join(Visit, Visit.id == Handout.visit_id)
-        .where(Handout.client_id == visit.client_id, Visit.starts_at < visit.starts_at)
-        .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
-        .options(lazyload(Handout.deliveries))
-    ).first()
+    return (select(Handout).join(Visit, Visit.id == Handout.visit_id)
+            .where(Handout.client_id == bindparam("client"),
+                   Visit.starts_at < bindparam("before"))
+            .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
+            .options(lazyload(Handout.deliveries)))
+
+
+def for_visit(visit: Visit, user: User) -> VisitHandouts:
+    handouts = list(db.session.scalars(_visit_handouts_statement(),
+                                       {"visit": visit.id}).unique())
+    previous = db.session.scalars(_previous_handout_statement(),
+                                  {"client": visit.client_id, "before": visit.starts_at}).first()
     return VisitHandouts(can_build(visit, user), handouts, previous)
 
 

@@ -11,6 +11,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
 
+from flask import abort
 from sqlalchemy import BindParameter, bindparam, case, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -97,11 +98,17 @@ def find_client(client_id: int | None) -> Client | None:
     return db.session.get(Client, client_id) if client_id else None
 
 
+@cache
+def _visit_statement():
+    return (select(Visit).where(Visit.id == bindparam("visit"))
+            .options(joinedload(Visit.client), joinedload(Visit.therapist)))
+
+
 def get_visit(visit_id: int) -> Visit:
-    return db.first_or_404(
-        select(Visit).where(Visit.id == visit_id)
-        .options(joinedload(Visit.client), joinedload(Visit.therapist))
-    )
+    visit = db.session.scalars(_visit_statement(), {"visit": visit_id}).first()
+    if visit is None:
+        abort(404)
+    return visit
 
 
 def _conflict(where, starts_at: datetime, ends_at: datetime) -> Visit | None:
@@ -246,10 +253,14 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
     ids = sorted(set(client_ids))
     if not ids:
         return {}
-    rows = db.session.scalars(
-        select(Intake).where(_newest_intake_of(ids)).options(joinedload(Intake.items))
-    ).unique()
+    rows = db.session.scalars(_current_intakes_statement(), {"clients": ids}).unique()
     return {intake.client_id: intake for intake in rows}
+
+
+@cache
+def _current_intakes_statement():
+    return (select(Intake).where(_newest_intake_of(bindparam("clients", expanding=True)))
+            .options(joinedload(Intake.items)))
 
 
 def _newest_intake_of(client_ids: list[int] | BindParameter):
@@ -515,11 +526,14 @@ class StaleNote(ValidationError):
         )})
 
 
+@cache
+def _note_statement():
+    return (select(TreatmentNote).where(TreatmentNote.visit_id == bindparam("visit"))
+            .options(joinedload(TreatmentNote.addenda)))
+
+
 def get_note(visit: Visit) -> TreatmentNote | None:
-    return db.session.scalars(
-        select(TreatmentNote).where(TreatmentNote.visit_id == visit.id)
-        .options(joinedload(TreatmentNote.addenda))
-    ).unique().one_or_none()
+    return db.session.scalars(_note_statement(), {"visit": visit.id}).unique().one_or_none()
 
 
 def record_note_view(note: TreatmentNote, where: str) -> None:
