@@ -40,7 +40,7 @@ def _visit_with_note() -> int:
 # inserted in one statement.
 PAGES = {
     "client search": (lambda: "/clients?q=c", 3),
-    "client page": (lambda: f"/clients/{_busiest_client()}", 13),
+    "client page": (lambda: f"/clients/{_busiest_client()}", 12),
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 5),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 11),
     "invoice list": (lambda: "/invoices?status=all", 4),

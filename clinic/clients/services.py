@@ -4,11 +4,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, func, or_, select, type_coerce, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from clinic.audit import services as audit
 from clinic.clients.models import (
@@ -403,11 +405,17 @@ def submit_at_desk(client: Client, answers: IntakeAnswers, staff_id: int) -> Int
     return intake
 
 
+@cache
+def _intake_history_statement():
+    # The consent's text is the form's, not the history's: it loads when a page reads it.
+    return (select(Intake).where(Intake.client_id == bindparam("client"))
+            .order_by(Intake.version.desc())
+            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+
+
 def intake_history(client_id: int) -> list[Intake]:
-    """The client's intakes, newest (current) first. Items load only when read."""
-    return list(db.session.scalars(
-        select(Intake).where(Intake.client_id == client_id).order_by(Intake.version.desc())
-    ))
+    """The client's intakes, newest (current) first, with their ticked items."""
+    return list(db.session.scalars(_intake_history_statement(), {"client": client_id}).unique())
 
 
 def intake_status(history: list[Intake], now: datetime) -> str:
@@ -521,14 +529,17 @@ def note_emailed(link: IntakeLink, address: str) -> None:
     db.session.commit()
 
 
+@cache
+def _open_links_statement():
+    return (select(IntakeLink)
+            .where(IntakeLink.client_id == bindparam("client"), IntakeLink.used_at.is_(None),
+                   IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > bindparam("now"))
+            .order_by(IntakeLink.id.desc()))
+
+
 def open_links(client_id: int) -> list[IntakeLink]:
-    now = utcnow()
-    return list(db.session.scalars(
-        select(IntakeLink)
-        .where(IntakeLink.client_id == client_id, IntakeLink.used_at.is_(None),
-               IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > now)
-        .order_by(IntakeLink.id.desc())
-    ))
+    return list(db.session.scalars(_open_links_statement(),
+                                   {"client": client_id, "now": utcnow()}))
 
 
 def revoke_link(client: Client, link_id: int) -> None:
