@@ -1,14 +1,15 @@
 """Lists shown a part at a time: some rows, with how many the whole list has (and their sum).
 
-The count and the sum come with the rows, in the same query: a window function is computed
-over every row the query finds before LIMIT keeps a page of them.
+The count and the sum come with the rows, in the same query: a window function computed over
+every row the query finds before LIMIT keeps a page of them (`fetch`), or subqueries of the
+statement's own that count and sum the whole list (`totals_of`, read by `listing`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 
 from clinic.extensions import db
 from clinic.validation import whole_number_or_none
@@ -44,6 +45,19 @@ def page_number(text: str | None) -> int:
     return whole_number_or_none(text) or 1
 
 
+def totals_of(table, *conditions, amount=None) -> list:
+    """Columns that count the rows of `table` meeting the conditions (and sum their `amount`),
+    for a statement that keeps a page of those rows, as `listing` reads them: each is a
+    subquery the database runs once, however many rows it finds and keeps."""
+    columns = [select(func.count()).select_from(table).where(*conditions).correlate(None)
+               .scalar_subquery().label("rows_in_all")]
+    if amount is not None:
+        columns.append(select(func.coalesce(func.sum(amount), 0)).select_from(table)
+                       .where(*conditions).correlate(None).scalar_subquery()
+                       .label("amount_in_all"))
+    return columns
+
+
 def fetch(statement: Select, row: Callable, *, page: int = 1, per_page: int = 0,
           amount=None) -> Listing:
     """Page `page` of the statement's rows, each made by `row` (every row when per_page is 0),
@@ -54,11 +68,18 @@ def fetch(statement: Select, row: Callable, *, page: int = 1, per_page: int = 0,
     statement = statement.add_columns(*totals)
     if per_page:
         statement = statement.limit(per_page).offset((page - 1) * per_page)
-    records = db.session.execute(statement).all()
+    return listing(db.session.execute(statement).all(), row, page=page, per_page=per_page,
+                   amount=amount is not None)
+
+
+def listing(records: Sequence, row: Callable, *, page: int = 1, per_page: int = 0,
+            amount: bool = False) -> Listing:
+    """A page of records, each made by `row`, that carry the count of the whole list
+    (`rows_in_all`) and, for a list of money, its sum (`amount_in_all`)."""
     first = records[0] if records else None
     return Listing(
         [row(record) for record in records],
         first.rows_in_all if first else 0,
-        None if amount is None else first.amount_in_all if first else Decimal(0),
+        (first.amount_in_all if first else Decimal(0)) if amount else None,
         page, per_page,
     )

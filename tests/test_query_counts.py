@@ -43,7 +43,7 @@ PAGES = {
     "client page": (lambda: f"/clients/{_busiest_client()}", 12),
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 5),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 11),
-    "invoice list": (lambda: "/invoices?status=all", 4),
+    "invoice list": (lambda: "/invoices?status=all", 3),
     "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6),
 }
 

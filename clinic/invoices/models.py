@@ -167,6 +167,9 @@ class Invoice(db.Model):
 # The list's order, newest issue first (drafts, with no date, before them), read off an index;
 # and a day's invoices for the close-out. PostgreSQL puts NULLs first in a descending index.
 Index("ix_invoice_issued_on_id", Invoice.issued_on.desc(), Invoice.id.desc())
+# The close-out's page of a day's invoices in number order, without reading and sorting all of
+# the day's invoices with their clients first.
+Index("ix_invoice_issued_on_number", Invoice.issued_on, Invoice.number)
 
 
 class InvoiceLine(db.Model):

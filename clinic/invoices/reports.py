@@ -4,12 +4,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from clinic import paging
 from clinic.auth.models import User
-from clinic.clients.models import Client
+from clinic.clients.models import Client, full_name
 from clinic.extensions import db
 from clinic.invoices import services
 from clinic.invoices.models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod, Service
@@ -49,53 +51,99 @@ class DayReport:
     totals: dict = field(default_factory=dict)
 
 
-def _issued_row(record) -> dict:
-    return {"id": record.id, "number": record.number, "total": record.total,
-            "client": f"{record.first_name} {record.last_name}",
-            "tax_total": record.tax_total, "status": record.status}
+class IssuedRow(NamedTuple):
+    id: int
+    number: str
+    client: str
+    tax_total: Decimal
+    total: Decimal
+    status: str
 
 
-def _void_row(record) -> dict:
-    return {"number": record.number, "invoice_id": record.invoice_id,
-            "invoice_number": record.invoice_number, "reason": record.reason,
-            "total": record.total}
+class VoidRow(NamedTuple):
+    number: str
+    invoice_id: int
+    invoice_number: str
+    reason: str
+    total: Decimal
 
 
-def day_report(day: date, listed: int = 0) -> DayReport:
-    """The day's payments by method, invoices issued and voided (the first `listed` of each,
-    or all with 0), and what is still owed; every total counts all rows, listed or not."""
-    by_method = {method.value: MethodTotal(method.value, method.label) for method in PaymentMethod}
-    rows = db.session.execute(
+# Built once each, with the day and the length of the lists as parameters: building these
+# cost the close-out more than running them. Read through the session's connection as plain
+# rows.
+@cache
+def _methods_statement():
+    """The payments received on :day, by method: count, money in, money refunded."""
+    return (
         select(
             Payment.method,
             func.count(),
             func.sum(case((Payment.amount > 0, Payment.amount), else_=0)),
             func.sum(case((Payment.amount < 0, -Payment.amount), else_=0)),
         )
-        .where(Payment.received_on == day)
+        .where(Payment.received_on == bindparam("day"))
         .group_by(Payment.method)
     )
-    for method, count, received, refunded in rows:
+
+
+@cache
+def _issued_statement(every: bool):
+    """The invoices issued on :day in number order, all or the first :listed, each with the
+    count and the total of them all."""
+    of_day = Invoice.issued_on == bindparam("day")
+    statement = (
+        select(Invoice.id, Invoice.number, Client.first_name, Client.last_name,
+               Invoice.tax_total, Invoice.total, Invoice.status,
+               *paging.totals_of(Invoice, of_day, amount=Invoice.total))
+        .join(Client, Client.id == Invoice.client_id)
+        .where(of_day)
+        .order_by(Invoice.number)
+    )
+    return statement if every else statement.limit(bindparam("listed"))
+
+
+@cache
+def _voids_statement(every: bool):
+    """The credit notes issued on :day in number order, all or the first :listed, each with
+    the count and the total of them all."""
+    of_day = CreditNote.issued_on == bindparam("day")
+    statement = (
+        select(CreditNote.number, CreditNote.invoice_id, Invoice.number.label("invoice_number"),
+               CreditNote.reason, CreditNote.total,
+               *paging.totals_of(CreditNote, of_day, amount=CreditNote.total))
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(of_day)
+        .order_by(CreditNote.number)
+    )
+    return statement if every else statement.limit(bindparam("listed"))
+
+
+def _issued_row(record) -> IssuedRow:
+    invoice_id, number, first_name, last_name, tax_total, total, status = record[:7]
+    return IssuedRow(invoice_id, number, full_name(first_name, last_name), tax_total, total,
+                     status)
+
+
+def _void_row(record) -> VoidRow:
+    return VoidRow(*record[:5])
+
+
+def day_report(day: date, listed: int = 0) -> DayReport:
+    """The day's payments by method, invoices issued and voided (the first `listed` of each,
+    or all with 0), and what is still owed; every total counts all rows, listed or not."""
+    connection = db.session.connection()
+    by_method = {method.value: MethodTotal(method.value, method.label) for method in PaymentMethod}
+    for method, count, received, refunded in connection.execute(_methods_statement(),
+                                                                {"day": day}):
         entry = by_method[method]
         entry.count = count
         entry.received = _money(received)
         entry.refunded = _money(refunded)
-    issued = paging.fetch(
-        select(Invoice.id, Invoice.number, Invoice.total, Invoice.tax_total, Invoice.status,
-               Client.first_name, Client.last_name)
-        .join(Client, Client.id == Invoice.client_id)
-        .where(Invoice.issued_on == day)
-        .order_by(Invoice.number),
-        _issued_row, per_page=listed, amount=Invoice.total,
-    )
-    voids = paging.fetch(
-        select(CreditNote.number, CreditNote.invoice_id, CreditNote.reason, CreditNote.total,
-               Invoice.number.label("invoice_number"))
-        .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .where(CreditNote.issued_on == day)
-        .order_by(CreditNote.number),
-        _void_row, per_page=listed, amount=CreditNote.total,
-    )
+    parameters = {"day": day, "listed": listed}
+    issued = paging.listing(connection.execute(_issued_statement(not listed), parameters).all(),
+                            _issued_row, per_page=listed, amount=True)
+    voids = paging.listing(connection.execute(_voids_statement(not listed), parameters).all(),
+                           _void_row, per_page=listed, amount=True)
     methods = list(by_method.values())
     return DayReport(
         day=day, methods=methods, issued=issued, voids=voids,
@@ -120,11 +168,11 @@ def day_report_rows(report: DayReport) -> Iterator[list]:
     yield []
     yield ["Invoices issued", "Client", "Tax", "Total", "Status"]
     for row in report.issued.rows:
-        yield [row["number"], row["client"], row["tax_total"], row["total"], row["status"]]
+        yield [row.number, row.client, row.tax_total, row.total, row.status]
     yield []
     yield ["Credit notes", "Invoice", "Reason", "Total"]
     for row in report.voids.rows:
-        yield [row["number"], row["invoice_number"], row["reason"], row["total"]]
+        yield [row.number, row.invoice_number, row.reason, row.total]
     yield []
     yield ["Outstanding", "Client", "Issued", "Total", "Paid", "Balance"]
     for row in report.outstanding.rows:

@@ -77,7 +77,7 @@ def index():
     if status not in STATUS_FILTERS:
         status = "open"
     invoices = services.list_invoices(current_user, status,
-                                      page_number(request.args.get("page")))
+                                      page_number(request.args.get("page")), PER_PAGE)
     return render_template("invoices/list.html", invoices=invoices, status=status)
 
 

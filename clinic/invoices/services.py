@@ -4,16 +4,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import func, select, true, type_coerce, update
+from sqlalchemy import bindparam, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from clinic import paging
 from clinic.admin.services import get_settings
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
-from clinic.clients.models import Client
+from clinic.clients.models import Client, full_name
 from clinic.extensions import db
 from clinic.invoices import numbering
 from clinic.invoices.models import (
@@ -515,21 +516,32 @@ def record_copy(invoice: Invoice) -> None:
 
 # ---- lists ----
 
-# Built once each: a statement never changes (.where() makes a new one), and building these
-# cost more than the rest of a short list.
+# Built once each, with what changes from one list to the next as parameters: a statement
+# never changes (.where() makes a new one), and building these cost more than the rest of a
+# short list.
 @cache
 def _paid_by_invoice():
     # Summed per listed invoice through the payment index, never over every payment ever made.
-    return (select(func.coalesce(func.sum(Payment.amount), 0))
+    return (select(type_coerce(func.coalesce(func.sum(Payment.amount), 0), MONEY))
             .where(Payment.invoice_id == Invoice.id)
             .correlate(Invoice).scalar_subquery())
 
 
-@dataclass(frozen=True)
-class InvoiceRow:
+# Looked up once a row rather than building an InvoiceStatus for each.
+STATUS_LABELS = {status.value: status.label for status in InvoiceStatus}
+
+
+class InvoiceRow(NamedTuple):
+    """One line of an invoice list: plain values, ready to show.
+
+    A tuple rather than a record or a dataclass with properties, as a visit line is: a list
+    draws every attribute of every line, and each call made for one is paid on every line.
+    """
+
     id: int
     number: str | None
     status: str
+    status_label: str
     client_id: int
     client_name: str
     therapist_name: str | None
@@ -537,14 +549,8 @@ class InvoiceRow:
     issued_on: date | None
     total: Decimal
     paid: Decimal
-
-    @property
-    def balance(self) -> Decimal:
-        return ZERO if self.status == InvoiceStatus.VOID else self.total - self.paid
-
-    @property
-    def status_label(self) -> str:
-        return InvoiceStatus(self.status).label
+    # Still owed: nothing on a void invoice, whatever was paid.
+    balance: Decimal
 
 
 @cache
@@ -560,13 +566,13 @@ def _rows_statement():
 
 
 def _row(record) -> InvoiceRow:
-    # The coalesced sum comes back as raw cents when no payment matched.
-    paid = record.paid if isinstance(record.paid, Decimal) else Decimal(record.paid).scaleb(-2)
+    """A line from a row of _rows_statement (and whatever columns follow them)."""
+    (invoice_id, number, status, client_id, first_name, last_name, therapist, service_date,
+     issued_on, total, paid) = record[:11]
     return InvoiceRow(
-        id=record.id, number=record.number, status=record.status, client_id=record.client_id,
-        client_name=f"{record.first_name} {record.last_name}".strip(),
-        therapist_name=record.therapist, service_date=record.service_date,
-        issued_on=record.issued_on, total=record.total, paid=paid,
+        invoice_id, number, status, STATUS_LABELS[status], client_id,
+        full_name(first_name, last_name), therapist, service_date, issued_on, total, paid,
+        ZERO if status == InvoiceStatus.VOID else total - paid,
     )
 
 
@@ -587,29 +593,56 @@ def _readable_by(statement, user):
     return statement
 
 
-def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
-    statuses = STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"])
+@cache
+def _list_statement(every_status: bool, of_therapist: bool):
+    """A page (:limit rows from :offset) of the invoices of the :statuses, or of every status,
+    and of the :therapist when asked, newest first, each with the count of them all."""
     # Every status is no condition: SQLite would otherwise pick the status index and sort.
-    status = true() if set(statuses) == set(InvoiceStatus) else Invoice.status.in_(statuses)
+    conditions = [] if every_status else [Invoice.status.in_(bindparam("statuses",
+                                                                       expanding=True))]
+    if of_therapist:
+        conditions.append(Invoice.therapist_id == bindparam("therapist"))
     newest_first = (Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
     # The page is chosen on the invoice table alone, then joined: sorting every invoice with
     # its client and payments first costs the database a hundred times more.
-    page_ids = (_readable_by(select(Invoice.id).where(status), user).order_by(*newest_first)
-                .limit(per_page).offset((max(page, 1) - 1) * per_page))
+    page_ids = (select(Invoice.id).where(*conditions).order_by(*newest_first)
+                .limit(bindparam("limit")).offset(bindparam("offset")).correlate(None))
     # Every invoice has its client, so the count needs no join either.
-    count = db.session.scalar(_readable_by(select(func.count(Invoice.id)).where(status), user))
-    records = db.session.execute(
-        _rows_statement().where(Invoice.id.in_(page_ids)).order_by(*newest_first)
-    )
-    return Listing([_row(record) for record in records], count, page=page, per_page=per_page)
+    return (_rows_statement().add_columns(*paging.totals_of(Invoice, *conditions))
+            .where(Invoice.id.in_(page_ids)).order_by(*newest_first))
+
+
+def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
+    statuses = STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"])
+    every_status = set(statuses) == set(InvoiceStatus)
+    of_therapist = Role(user.role) == Role.THERAPIST
+    parameters: dict = {"limit": per_page, "offset": (max(page, 1) - 1) * per_page}
+    if not every_status:
+        parameters["statuses"] = [status.value for status in statuses]
+    if of_therapist:
+        parameters["therapist"] = user.id
+    # Plain rows through the session's connection: the ORM would wrap every line again.
+    records = db.session.connection().execute(_list_statement(every_status, of_therapist),
+                                              parameters).all()
+    return paging.listing(records, _row, page=page, per_page=per_page)
+
+
+@cache
+def _unpaid_statement():
+    """A page (:limit rows from :offset) of the unpaid invoices, the oldest first, each with
+    the count and the balance of them all."""
+    unpaid = Invoice.status == InvoiceStatus.ISSUED
+    owed = type_coerce(Invoice.total - _paid_by_invoice(), MONEY)
+    return (_rows_statement().add_columns(*paging.totals_of(Invoice, unpaid, amount=owed))
+            .where(unpaid).order_by(Invoice.issued_on, Invoice.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
     """Issued invoices with money still owed, the oldest first, and the balance of them all."""
-    statement = (_rows_statement().where(Invoice.status == InvoiceStatus.ISSUED)
-                 .order_by(Invoice.issued_on, Invoice.id))
-    return paging.fetch(statement, _row, page=page, per_page=per_page,
-                        amount=type_coerce(Invoice.total - _paid_by_invoice(), MONEY))
+    records = db.session.connection().execute(
+        _unpaid_statement(), {"limit": per_page, "offset": (page - 1) * per_page}).all()
+    return paging.listing(records, _row, page=page, per_page=per_page, amount=True)
 
 
 def client_invoices(client_id: int, user, *, page: int = 1, per_page: int) -> Listing:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from clinic.auth.models import Role
 from clinic.extensions import db
+from clinic.invoices import routes
 from clinic.invoices.models import Invoice, InvoiceLine, IssuedDocumentChanged, Payment
 from tests.conftest import post_form, recorded_statements
 from tests.invoices.conftest import TODAY, invoice_ids, load
@@ -309,6 +310,25 @@ def test_a_therapist_reads_their_own_clients_invoices_only(
     assert mine.number in listed and other.number not in listed
     # Reading is not changing: no payment form for a therapist.
     assert "Record payment" not in text(client.get(f"/invoices/{mine.id}"))
+
+
+def test_the_invoice_list_pages_newest_first_and_counts_them_all(
+    client, signed_in, make_invoice, make_user, monkeypatch
+):
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    me = signed_in(Role.THERAPIST)
+    oldest, older, newest = (make_invoice(therapist=me, issue=True,
+                                          issued_on=TODAY - timedelta(days=days))
+                             for days in (3, 2, 1))
+    make_invoice(therapist=make_user(Role.THERAPIST), issue=True)
+    make_invoice(therapist=me, payments=["109.25"])
+    first = text(client.get("/invoices?status=unpaid"))
+    assert newest.number in first and older.number in first and oldest.number not in first
+    # Only the therapist's own unpaid invoices are counted.
+    assert "Page 1 of 2 (3 invoices)" in first
+    second = text(client.get("/invoices?status=unpaid&page=2"))
+    assert oldest.number in second and newest.number not in second
+    assert "There is no page 3." in text(client.get("/invoices?status=unpaid&page=3"))
 
 
 def test_unknown_invoices_are_404(client, signed_in):
