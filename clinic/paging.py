@@ -1,15 +1,17 @@
 """Lists shown a part at a time: some rows, with how many the whole list has (and their sum).
 
 The count and the sum come with the rows, in the same query: a window function computed over
-every row the query finds before LIMIT keeps a page of them (`fetch`), or subqueries of the
-statement's own that count and sum the whole list (`totals_of`, read by `listing`).
+every row the query finds before LIMIT keeps a page of them (`fetch`, `paged`), or subqueries
+of the statement's own that count and sum the whole list (`totals_of`). A list shown on every
+load of a busy page is a statement built once (`paged`, or `totals_of` with the :limit and
+:offset parameters) and read by `read`.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from clinic.extensions import db
 from clinic.validation import whole_number_or_none
@@ -58,14 +60,38 @@ def totals_of(table, *conditions, amount=None) -> list:
     return columns
 
 
+def _window_totals(amount) -> list:
+    totals = [func.count().over().label("rows_in_all")]
+    if amount is not None:
+        totals.append(func.sum(amount).over().label("amount_in_all"))
+    return totals
+
+
+def paged(statement: Select, amount=None) -> Select:
+    """The statement with the count of all its rows (and the sum of `amount`) on each, keeping
+    a page of them by the :limit and :offset parameters: to build once and `read` often."""
+    return (statement.add_columns(*_window_totals(amount))
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+def read(statement: Select, parameters: dict, row: Callable, *, page: int, per_page: int,
+         amount: bool = False) -> Listing:
+    """Page `page` of a statement built once that keeps a page by the :limit and :offset
+    parameters and carries the totals (`paged`, `totals_of`), each row made by `row`.
+
+    Plain rows through the session's connection: the ORM would wrap every row again.
+    """
+    records = db.session.connection().execute(
+        statement, parameters | {"limit": per_page, "offset": (max(page, 1) - 1) * per_page},
+    ).all()
+    return listing(records, row, page=page, per_page=per_page, amount=amount)
+
+
 def fetch(statement: Select, row: Callable, *, page: int = 1, per_page: int = 0,
           amount=None) -> Listing:
     """Page `page` of the statement's rows, each made by `row` (every row when per_page is 0),
     with the count of all of them and, given an `amount` column, its sum over all of them."""
-    totals = [func.count().over().label("rows_in_all")]
-    if amount is not None:
-        totals.append(func.sum(amount).over().label("amount_in_all"))
-    statement = statement.add_columns(*totals)
+    statement = statement.add_columns(*_window_totals(amount))
     if per_page:
         statement = statement.limit(per_page).offset((page - 1) * per_page)
     return listing(db.session.execute(statement).all(), row, page=page, per_page=per_page,

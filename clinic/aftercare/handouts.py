@@ -285,14 +285,21 @@ class HandoutRow(NamedTuple):
     delivered: bool
 
 
+@cache
+def _client_handouts_statement():
+    return paging.paged(
+        select(Handout.id, Handout.created_at, Handout.techniques,
+               Handout.delivered_condition().label("delivered"))
+        .where(Handout.client_id == bindparam("client"))
+        .order_by(Handout.created_at.desc(), Handout.id.desc())
+    )
+
+
 def for_client(client_id: int, *, page: int = 1, per_page: int) -> Listing:
     """The handouts the client was given, newest first, as HandoutRow (columns, not the
     handouts and every delivery of each as records)."""
-    return paging.fetch(
-        select(Handout.id, Handout.created_at, Handout.techniques,
-               Handout.delivered_condition().label("delivered"))
-        .where(Handout.client_id == client_id)
-        .order_by(Handout.created_at.desc(), Handout.id.desc()),
+    return paging.read(
+        _client_handouts_statement(), {"client": client_id},
         lambda record: HandoutRow(record.id, record.created_at, titles_of(record.techniques),
                                   record.delivered),
         page=page, per_page=per_page,

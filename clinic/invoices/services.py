@@ -586,10 +586,21 @@ STATUS_FILTERS = {
 }
 
 
-def _readable_by(statement, user):
-    """The rule of can_read, as a filter on a list."""
-    if Role(user.role) == Role.THERAPIST:
-        return statement.where(Invoice.therapist_id == user.id)
+def _of_therapist(user) -> bool:
+    """Whether the rule of can_read limits this user's lists to their own invoices."""
+    return Role(user.role) == Role.THERAPIST
+
+
+def _reader(user) -> dict:
+    """The parameters of a list built for this user (the :therapist of _readable_by)."""
+    return {"therapist": user.id} if _of_therapist(user) else {}
+
+
+def _readable_by(statement, of_therapist: bool):
+    """The rule of can_read, as a filter on a list built once: a therapist reads the
+    invoices of their visits (the :therapist)."""
+    if of_therapist:
+        return statement.where(Invoice.therapist_id == bindparam("therapist"))
     return statement
 
 
@@ -615,16 +626,11 @@ def _list_statement(every_status: bool, of_therapist: bool):
 def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
     statuses = STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"])
     every_status = set(statuses) == set(InvoiceStatus)
-    of_therapist = Role(user.role) == Role.THERAPIST
-    parameters: dict = {"limit": per_page, "offset": (max(page, 1) - 1) * per_page}
+    parameters = _reader(user)
     if not every_status:
         parameters["statuses"] = [status.value for status in statuses]
-    if of_therapist:
-        parameters["therapist"] = user.id
-    # Plain rows through the session's connection: the ORM would wrap every line again.
-    records = db.session.connection().execute(_list_statement(every_status, of_therapist),
-                                              parameters).all()
-    return paging.listing(records, _row, page=page, per_page=per_page)
+    return paging.read(_list_statement(every_status, _of_therapist(user)), parameters, _row,
+                       page=page, per_page=per_page)
 
 
 @cache
@@ -640,26 +646,36 @@ def _unpaid_statement():
 
 def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
     """Issued invoices with money still owed, the oldest first, and the balance of them all."""
-    records = db.session.connection().execute(
-        _unpaid_statement(), {"limit": per_page, "offset": (page - 1) * per_page}).all()
-    return paging.listing(records, _row, page=page, per_page=per_page, amount=True)
+    return paging.read(_unpaid_statement(), {}, _row, page=page, per_page=per_page,
+                       amount=True)
+
+
+@cache
+def _client_invoices_statement(of_therapist: bool):
+    return paging.paged(
+        _readable_by(_rows_statement().where(Invoice.client_id == bindparam("client")),
+                     of_therapist)
+        .order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+    )
 
 
 def client_invoices(client_id: int, user, *, page: int = 1, per_page: int) -> Listing:
     """The client's invoices that this user may read, newest first."""
-    statement = _readable_by(_rows_statement().where(Invoice.client_id == client_id), user)
-    return paging.fetch(
-        statement.order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc()),
-        _row, page=page, per_page=per_page,
-    )
+    return paging.read(_client_invoices_statement(_of_therapist(user)),
+                       {"client": client_id} | _reader(user), _row,
+                       page=page, per_page=per_page)
+
+
+@cache
+def _visit_invoice_statement(of_therapist: bool):
+    return (_readable_by(_rows_statement().where(Invoice.visit_id == bindparam("visit"),
+                                                 Invoice.status != InvoiceStatus.VOID),
+                         of_therapist)
+            .order_by(Invoice.id.desc()).limit(1))
 
 
 def visit_invoice(visit_id: int, user) -> InvoiceRow | None:
     """The visit's invoice (the newest that is not void), if this user may read it."""
-    statement = _readable_by(
-        _rows_statement().where(Invoice.visit_id == visit_id,
-                                Invoice.status != InvoiceStatus.VOID),
-        user,
-    )
-    record = db.session.execute(statement.order_by(Invoice.id.desc()).limit(1)).first()
+    record = db.session.connection().execute(_visit_invoice_statement(_of_therapist(user)),
+                                             {"visit": visit_id} | _reader(user)).first()
     return None if record is None else _row(record)

@@ -823,21 +823,25 @@ def _summary(text: str) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
 
 
-def client_history(client_id: int, with_notes: bool, *, page: int = 1,
-                   per_page: int) -> Listing:
-    """The client's visits, newest first, with note summaries for those who may read notes
-    (record_page_views puts the summaries shown on record)."""
+@cache
+def _history_statement(with_notes: bool):
     # What was done, else what the client reported.
     gist = func.coalesce(func.nullif(TreatmentNote.assessment, ""), TreatmentNote.subjective, "")
-    statement = (
+    return paging.paged(
         select(Visit.id, Visit.starts_at, Visit.service_name, Visit.status,
                User.name.label("therapist_name"), TreatmentNote.id.label("note_id"),
                TreatmentNote.signed_at, *([gist.label("gist")] if with_notes else []))
         .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .where(Visit.client_id == client_id)
+        .where(Visit.client_id == bindparam("client"))
         .order_by(Visit.starts_at.desc(), Visit.id.desc())
     )
+
+
+def client_history(client_id: int, with_notes: bool, *, page: int = 1,
+                   per_page: int) -> Listing:
+    """The client's visits, newest first, with note summaries for those who may read notes
+    (record_page_views puts the summaries shown on record)."""
 
     def row(record) -> HistoryRow:
         note, summary = "", ""
@@ -847,4 +851,5 @@ def client_history(client_id: int, with_notes: bool, *, page: int = 1,
         return HistoryRow(record.id, record.starts_at, record.service_name,
                           record.therapist_name, record.status, note, summary)
 
-    return paging.fetch(statement, row, page=page, per_page=per_page)
+    return paging.read(_history_statement(with_notes), {"client": client_id}, row,
+                       page=page, per_page=per_page)
