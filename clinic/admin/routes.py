@@ -35,7 +35,7 @@ def _details(form) -> services.StaffDetails:
 @requires("staff.manage")
 def staff_list():
     return render_template(
-        "admin/staff_list.html", staff=services.list_staff(), confirm_form=ConfirmForm()
+        "admin/staff_list.html", staff=services.list_staff()
     )
 
 
@@ -68,7 +68,7 @@ def staff_edit(user_id: int):
             flash(f"Saved {user.name}.")
             return redirect(url_for("admin.staff_list"))
     return render_template(
-        "admin/staff_form.html", form=form, user=user, confirm_form=ConfirmForm()
+        "admin/staff_form.html", form=form, user=user
     )
 
 

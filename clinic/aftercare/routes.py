@@ -35,7 +35,6 @@ def library():
         missing=services.missing_standard_techniques(),
         conditions=services.HOME_CARE_CONDITIONS,
         illustration_path=services.illustration_path,
-        confirm_form=ConfirmForm(),
     )
 
 
@@ -48,7 +47,6 @@ def technique(technique_id: int):
         conditions=services.HOME_CARE_CONDITIONS,
         general_cautions=GENERAL_CAUTIONS,
         illustration_path=services.illustration_path,
-        confirm_form=ConfirmForm(),
     )
 
 
@@ -172,7 +170,7 @@ def build(visit_id: int):
 def _handout_page(handout, new_link=None, status: int = 200):
     return render_template(
         "aftercare/handout.html", handout=handout, links=handouts.open_links(handout),
-        visit_day=handouts.visit_day(handout), confirm_form=ConfirmForm(),
+        visit_day=handouts.visit_day(handout),
         mail_ready=mail.is_configured(), preferred=handout.client.handout_delivery,
         delivery=Delivery, new_link=new_link,
     ), status

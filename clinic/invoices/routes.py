@@ -154,7 +154,7 @@ def _show(invoice, status: int = 200, **forms):
         line_form=line_form,
         payment_form=payment_form, refund_form=refund_form,
         refundable=services.refundable(invoice.credit_note) if invoice.credit_note else 0,
-        confirm_form=ConfirmForm(), can_manage=can(current_user, "invoices.manage"),
+        can_manage=can(current_user, "invoices.manage"),
     ), status
 
 
