@@ -9,7 +9,18 @@ from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, not_, or_, select, type_coerce, union_all, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 
 from clinic.audit import services as audit
 from clinic.clients.models import (
@@ -249,30 +260,44 @@ def _searched(query: str) -> dict[str, str]:
     return prefixes
 
 
+def _page_bound(name: str, value: int | None = None):
+    # Written into the statement when it is sent: a plan made for any prefix (a prepared
+    # statement's generic plan) then still knows the page is a few rows, not a fifth of them
+    # all, and reads the page's clients by id rather than every client.
+    return bindparam(name, value, type_=Integer, literal_execute=True)
+
+
 # Built once for each kind of search (the columns looked in, current or archived clients), with
 # the prefixes and the page as parameters: building it again cost about as much as running it.
 @cache
 def _search_statement(archived: bool, columns: tuple[str, ...]):
-    """A page of :limit clients from :offset (:last is their sum) whose column starts with its
+    """A page of clients from :offset to :page_end whose column starts with its
     :<column>_from (it lies before :<column>_to), in name order, with how many match in all."""
     kept = Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
     matches = [and_(getattr(Client, column) >= bindparam(f"{column}_from"),
                     getattr(Client, column) < bindparam(f"{column}_to")) for column in columns]
-    # Each column finds only the clients the columns before it did not: no client is found
-    # twice, so the count is a sum of counts, and the page is taken from the first clients in
-    # name order of each column's, read from its index (ix_client_current_*) without sorting
-    # out repeats among all the matches. (An OR, or a UNION, gathered the 1,200 clients whose
-    # name starts with "smi" from the table to count and sort them; PostgreSQL sorts all of a
-    # UNION ALL's rows unless each part is limited on its own.)
+    # Each column finds only the clients the columns before it did not, so no client is found
+    # twice: the count is a sum of counts, and the page comes from each column's first clients
+    # in name order, read from its index (ix_client_current_*). (An OR, or a UNION, read the
+    # 1,200 clients whose name starts with "smi" from the table to count and sort them all.)
     ways = [and_(kept, match, *(not_(before) for before in matches[:n]))
             for n, match in enumerate(matches)] or [kept]
-    firsts = [select(Client.sort_key, Client.id).where(way).order_by(Client.sort_key, Client.id)
-              .limit(bindparam("last")).subquery() for way in ways]
-    found = union_all(*(select(*first.c) for first in firsts))
-    shown = (found.order_by(found.selected_columns.sort_key, found.selected_columns.id)
-             .limit(bindparam("limit")).offset(bindparam("offset")).subquery("shown"))
-    counts = [select(func.count()).select_from(Client).where(way).correlate(None)
-              .scalar_subquery() for way in ways]
+    # The first column is the list's order, so its index gives its first clients at once. The
+    # others' matches are gathered first (MATERIALIZED) and only they are sorted: otherwise a
+    # plan made for any prefix (a prepared statement's generic plan) walks the whole name
+    # index in order, testing every client.
+    found = [select(Client.sort_key, Client.id).where(ways[0]).subquery()] + [
+        select(Client.sort_key, Client.id).where(way).cte(f"found_{n}")
+        .prefix_with("MATERIALIZED", dialect="postgresql") for n, way in enumerate(ways[1:], 1)
+    ]
+    # Each limited on its own: PostgreSQL sorts every row of a UNION ALL before its LIMIT.
+    firsts = [select(*each.c).order_by(each.c.sort_key, each.c.id)
+              .limit(_page_bound("page_end")).subquery() for each in found]
+    pages = union_all(*(select(*first.c) for first in firsts))
+    shown = (pages.order_by(pages.selected_columns.sort_key, pages.selected_columns.id)
+             .limit(_page_bound("per_page", PER_PAGE)).offset(_page_bound("offset"))
+             .subquery("shown"))
+    counts = [select(func.count()).select_from(each).scalar_subquery() for each in found]
     last_intake = (select(func.max(Intake.submitted_at)).where(Intake.client_id == Client.id)
                    .correlate(Client).scalar_subquery())
     return (
@@ -291,7 +316,7 @@ def search(query: str, page: int, archived: bool = False) -> Listing:
     prefixes = _searched(query)
     if query and not prefixes:  # accents alone, say: nothing a client's details start with
         return Listing([], 0, page=page, per_page=PER_PAGE)
-    parameters = {"limit": PER_PAGE, "offset": (page - 1) * PER_PAGE, "last": page * PER_PAGE}
+    parameters = {"offset": (page - 1) * PER_PAGE, "page_end": page * PER_PAGE}
     for column, prefix in prefixes.items():
         parameters[f"{column}_from"], parameters[f"{column}_to"] = prefix, _past(prefix)
     records = db.session.connection().execute(
