@@ -9,7 +9,18 @@ from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import joinedload, lazyload
 
 from clinic.audit import services as audit
@@ -57,10 +68,14 @@ def phone_key(phone: str) -> str:
     return re.sub(r"\D", "", phone)[::-1]
 
 
+def _past(prefix: str) -> str:
+    """The first text after all those that start with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def _prefix(column, prefix: str):
     """`column` starts with `prefix`, as a range the column's index answers."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
+    return and_(column >= prefix, column < _past(prefix))
 
 
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-/]+$")
@@ -234,36 +249,79 @@ class ClientRow(NamedTuple):
         return full_name(self.first_name, self.last_name)
 
 
+def _searched(query: str) -> dict[str, str]:
+    """The client columns a search looks in, each with what it must start with: the name as
+    "last first" (the list's order), then "first last", the email, the phone's last digits."""
+    prefixes = {}
+    if key := fold(query):
+        prefixes = {"sort_key": key, "name_key": key, "email": query.lower()}
+    digits = phone_key(query)
+    if len(digits) >= 4:
+        prefixes["phone_key"] = digits
+    return prefixes
+
+
+def _page_bound(name: str, value: int | None = None):
+    # Written into the statement when it is sent: a plan made for any prefix (a prepared
+    # statement's generic plan) then still knows the page is a few rows, not a fifth of them
+    # all, and reads the page's clients by id rather than every client.
+    return bindparam(name, value, type_=Integer, literal_execute=True)
+
+
+# Built once for each kind of search (the columns looked in, current or archived clients), with
+# the prefixes and the page as parameters: building it again cost about as much as running it.
+@cache
+def _search_statement(archived: bool, columns: tuple[str, ...]):
+    """A page of clients from :offset to :page_end whose column starts with its
+    :<column>_from (it lies before :<column>_to), in name order, with how many match in all."""
+    kept = Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
+    matches = [and_(getattr(Client, column) >= bindparam(f"{column}_from"),
+                    getattr(Client, column) < bindparam(f"{column}_to")) for column in columns]
+    # Each column finds only the clients the columns before it did not, so no client is found
+    # twice: the count is a sum of counts, and the page comes from each column's first clients
+    # in name order, read from its index (ix_client_current_*). (An OR, or a UNION, read the
+    # 1,200 clients whose name starts with "smi" from the table to count and sort them all.)
+    ways = [and_(kept, match, *(not_(before) for before in matches[:n]))
+            for n, match in enumerate(matches)] or [kept]
+    # The first column is the list's order, so its index gives its first clients at once. The
+    # others' matches are gathered first (MATERIALIZED) and only they are sorted: otherwise a
+    # plan made for any prefix (a prepared statement's generic plan) walks the whole name
+    # index in order, testing every client.
+    found = [select(Client.sort_key, Client.id).where(ways[0]).subquery()] + [
+        select(Client.sort_key, Client.id).where(way).cte(f"found_{n}")
+        .prefix_with("MATERIALIZED", dialect="postgresql") for n, way in enumerate(ways[1:], 1)
+    ]
+    # Each limited on its own: PostgreSQL sorts every row of a UNION ALL before its LIMIT.
+    firsts = [select(*each.c).order_by(each.c.sort_key, each.c.id)
+              .limit(_page_bound("page_end")).subquery() for each in found]
+    pages = union_all(*(select(*first.c) for first in firsts))
+    shown = (pages.order_by(pages.selected_columns.sort_key, pages.selected_columns.id)
+             .limit(_page_bound("per_page", PER_PAGE)).offset(_page_bound("offset"))
+             .subquery("shown"))
+    counts = [select(func.count()).select_from(each).scalar_subquery() for each in found]
+    last_intake = (select(func.max(Intake.submitted_at)).where(Intake.client_id == Client.id)
+                   .correlate(Client).scalar_subquery())
+    return (
+        select(Client.id, Client.first_name, Client.last_name, Client.date_of_birth,
+               Client.phone, Client.email, type_coerce(last_intake, UTCDateTime),
+               sum(counts[1:], counts[0]))
+        .select_from(shown).join(Client, Client.id == shown.c.id)
+        .order_by(shown.c.sort_key, shown.c.id)
+    )
+
+
 def search(query: str, page: int, archived: bool = False) -> Listing:
     """A page of clients whose name, email or phone starts with the query, in name order,
     and how many match in all (ClientRow rows)."""
-    conditions = [Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)]
     query = query.strip()
-    if query:
-        matches = []
-        if key := fold(query):
-            matches += [_prefix(Client.name_key, key), _prefix(Client.sort_key, key)]
-            matches.append(_prefix(Client.email, query.lower()))
-        digits = phone_key(query)
-        if len(digits) >= 4:
-            matches.append(_prefix(Client.phone_key, digits))
-        conditions.append(or_(*matches))
-    # The matches are found first, through the prefix indexes, and only they are sorted:
-    # otherwise PostgreSQL walks the whole name index in order, testing every client. Without
-    # a search the name index gives the page at once, and the count is a count.
-    found = (select(Client.id, Client.sort_key).where(*conditions).cte("found")
-             .prefix_with("MATERIALIZED" if query else "NOT MATERIALIZED", dialect="postgresql"))
-    shown = (select(found.c.id, found.c.sort_key).order_by(found.c.sort_key, found.c.id)
-             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).subquery())
-    in_all = select(func.count()).select_from(found).scalar_subquery()
-    last_intake = (select(func.max(Intake.submitted_at)).where(Intake.client_id == Client.id)
-                   .correlate(Client).scalar_subquery())
-    records = db.session.execute(
-        select(Client.id, Client.first_name, Client.last_name, Client.date_of_birth,
-               Client.phone, Client.email, type_coerce(last_intake, UTCDateTime), in_all)
-        .join(shown, shown.c.id == Client.id)
-        .order_by(shown.c.sort_key, shown.c.id)
-    ).all()
+    prefixes = _searched(query)
+    if query and not prefixes:  # accents alone, say: nothing a client's details start with
+        return Listing([], 0, page=page, per_page=PER_PAGE)
+    parameters = {"offset": (page - 1) * PER_PAGE, "page_end": page * PER_PAGE}
+    for column, prefix in prefixes.items():
+        parameters[f"{column}_from"], parameters[f"{column}_to"] = prefix, _past(prefix)
+    records = db.session.connection().execute(
+        _search_statement(archived, tuple(prefixes)), parameters).all()
     return Listing([ClientRow(*record[:-1]) for record in records],
                    records[0][-1] if records else 0, page=page, per_page=PER_PAGE)
 

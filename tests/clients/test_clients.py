@@ -197,6 +197,7 @@ def test_an_archived_client_leaves_the_list_keeps_the_record_and_can_be_restored
         ("+1 (902) 555-0199", ["Jane Smith"]),
         ("0100", ["Zoë O'Brien"]),
         ("mit", []),
+        ("\u0301", []),
     ],
 )
 def test_search_matches_the_start_of_a_name_an_email_or_the_end_of_a_phone(
@@ -227,6 +228,23 @@ def test_the_list_is_paged_in_name_order(client, signed_in, make_client):
     second = page_text(client.get("/clients?page=2"))
     assert "Member25, Pat" in second and "Member29, Pat" in second
     assert "Member00, Pat" not in second
+
+
+def test_a_search_pages_its_matches_once_each_in_name_order_whatever_matched(
+    client, signed_in, make_client
+):
+    for n in range(10):
+        make_client(first_name="Leela", last_name=f"Zed{n}")
+        make_client(first_name="Ann", last_name=f"Leeds{n}")
+        make_client(first_name="Bo", last_name=f"Moss{n}", email=f"lee{n}@example.org")
+    make_client(first_name="Lee", last_name="Lee")
+    make_client(first_name="Kim", last_name="Ng")
+    signed_in(Role.RECEPTION)
+    first, second = client.get("/clients?q=lee"), client.get("/clients?q=lee&page=2")
+    assert "Page 1 of 2 (31 clients)" in page_text(first)
+    shown = re.findall(r'<a href="/clients/\d+">([^<]+)</a>', listed(first) + listed(second))
+    assert shown == (["Lee, Lee"] + [f"Leeds{n}, Ann" for n in range(10)]
+                     + [f"Moss{n}, Bo" for n in range(10)] + [f"Zed{n}, Leela" for n in range(10)])
 
 
 def test_the_list_costs_the_same_queries_for_two_clients_as_for_a_full_page(
