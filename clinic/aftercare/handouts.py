@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from flask import current_app, render_template
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload
 
 from clinic import mail, paging
 from clinic.admin.services import get_settings
@@ -240,6 +240,13 @@ def pdf(handout: Handout, via: str, link: HandoutLink | None = None) -> tuple[by
     return handout.pdf, documents.pdf_file_name(handout.id, visit_day(handout))
 
 
+class LastHandout(NamedTuple):
+    """What the last handout held (never how it was delivered)."""
+
+    created_at: datetime
+    technique_titles: list[str]
+
+
 @dataclass(frozen=True)
 class VisitHandouts:
     """The aftercare part of a visit page."""
@@ -247,8 +254,9 @@ class VisitHandouts:
     can_build: bool
     # This visit's handouts, oldest first.
     handouts: list[Handout]
-    # The client's last handout from an earlier visit: "how did the home care go?"
-    previous: Handout | None
+    # The client's last handout from an earlier visit, for whoever builds this one: "how did
+    # the home care go?"
+    previous: LastHandout | None
 
 
 # Built once each: the visit page asks both on every load.
@@ -259,21 +267,25 @@ def _visit_handouts_statement():
 
 
 @cache
-def _previous_handout_statement():
-    # Only what it held is shown of the last handout, never how it was delivered.
-    return (select(Handout).join(Visit, Visit.id == Handout.visit_id)
+def _last_handout_statement():
+    return (select(Handout.created_at, Handout.techniques)
+            .join(Visit, Visit.id == Handout.visit_id)
             .where(Handout.client_id == bindparam("client"),
                    Visit.starts_at < bindparam("before"))
-            .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
-            .options(lazyload(Handout.deliveries)))
+            .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1))
+
+
+def _last_handout(visit: Visit) -> LastHandout | None:
+    found = db.session.connection().execute(
+        _last_handout_statement(), {"client": visit.client_id, "before": visit.starts_at}).first()
+    return LastHandout(found.created_at, titles_of(found.techniques)) if found else None
 
 
 def for_visit(visit: Visit, user: User) -> VisitHandouts:
     handouts = list(db.session.scalars(_visit_handouts_statement(),
                                        {"visit": visit.id}).unique())
-    previous = db.session.scalars(_previous_handout_statement(),
-                                  {"client": visit.client_id, "before": visit.starts_at}).first()
-    return VisitHandouts(can_build(visit, user), handouts, previous)
+    builder = can_build(visit, user)
+    return VisitHandouts(builder, handouts, _last_handout(visit) if builder else None)
 
 
 class HandoutRow(NamedTuple):
