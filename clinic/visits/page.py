@@ -33,10 +33,11 @@ class VisitPage:
 
 
 def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
-    visit = services.get_visit(visit_id)
+    notes_visible = can(viewer, "notes.read")
+    visit = services.get_visit(visit_id, with_note=notes_visible)
     intake = services.current_intake(visit.client_id)
     health_visible = can(viewer, "intake.read")
-    note = services.get_note(visit) if can(viewer, "notes.read") else None
+    note = visit.note if notes_visible else None
     services.record_page_views("visit page", note=note, client=visit.client,
                                intake=intake if health_visible else None)
     return VisitPage(

@@ -99,13 +99,18 @@ def find_client(client_id: int | None) -> Client | None:
 
 
 @cache
-def _visit_statement():
-    return (select(Visit).where(Visit.id == bindparam("visit"))
-            .options(joinedload(Visit.client), joinedload(Visit.therapist)))
+def _visit_statement(with_note: bool):
+    statement = (select(Visit).where(Visit.id == bindparam("visit"))
+                 .options(joinedload(Visit.client), joinedload(Visit.therapist)))
+    if with_note:
+        statement = statement.options(joinedload(Visit.note).joinedload(TreatmentNote.addenda))
+    return statement
 
 
-def get_visit(visit_id: int) -> Visit:
-    visit = db.session.scalars(_visit_statement(), {"visit": visit_id}).first()
+def get_visit(visit_id: int, *, with_note: bool = False) -> Visit:
+    """The visit with its client and therapist; with its note and the note's addenda too, in
+    the same statement, when asked (for whoever may read it)."""
+    visit = db.session.scalars(_visit_statement(with_note), {"visit": visit_id}).unique().first()
     if visit is None:
         abort(404)
     return visit
