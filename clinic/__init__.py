@@ -72,8 +72,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from clinic import errors, formatting, navigation, permissions, security, validation
+    from clinic import database, errors, formatting, navigation, permissions, security, validation
     from clinic.auth import two_factor
+    from clinic.extensions import db
 
     app.before_request(validation.refuse_nul_characters)
     security.init_app(app)
@@ -82,6 +83,11 @@ def register_request_hooks(app: Flask) -> None:
     errors.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)
+
+    @app.teardown_request
+    def end_read_only_transaction(error: BaseException | None) -> None:
+        if error is None:
+            database.end_read_only_transaction(db.session())
 
 
 def register_commands(app: Flask) -> None:

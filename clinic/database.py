@@ -1,6 +1,18 @@
-"""Connection settings that make SQLite safe for a clinic's records."""
+"""Connection settings that make SQLite safe for a clinic's records, and PostgreSQL keep the
+plans of the statements the pages repeat."""
+
+import logging
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from clinic.audit.chain import UNSEALED
+
+log = logging.getLogger(__name__)
+
+# Set on a connection by any statement of its transaction that is not a SELECT.
+WROTE = "transaction_wrote"
 
 SQLITE_PRAGMAS = (
     # Readers never block the writer, and a crash mid-write cannot corrupt the file.
@@ -20,6 +32,39 @@ def _set_sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def _forget_writes(connection) -> None:
+    connection.info.pop(WROTE, None)
+
+
+def _note_write(connection, cursor, statement: str, *_) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        connection.info[WROTE] = True
+
+
 def configure(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _forget_writes)
+        event.listen(engine, "before_cursor_execute", _note_write)
+
+
+def end_read_only_transaction(session: Session) -> None:
+    """Commit a transaction that wrote nothing and holds nothing unwritten; leave any other to
+    be rolled back as ever.
+
+    psycopg forgets every prepared statement on a ROLLBACK (it may have undone the objects
+    they name), so ending each page's reads with one made PostgreSQL plan every statement of
+    every page afresh: as long as running it for most, and longer for the visit's joins.
+    Committing what only read changes nothing else.
+    """
+    if (not session.in_transaction() or session.new or session.dirty or session.deleted
+            or session.info.get(UNSEALED)):
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.info.get(WROTE):
+        return
+    try:
+        session.commit()
+    except SQLAlchemyError:
+        log.warning("a read-only transaction did not commit; it is rolled back", exc_info=True)

@@ -1,10 +1,18 @@
-"""SQLite runs in the mode that keeps records safe."""
+"""SQLite runs in the mode that keeps records safe; PostgreSQL keeps the plans of what pages
+repeat, and never commits what a request left unfinished."""
+
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from clinic.audit import services as audit
+from clinic.audit.models import AuditEvent
+from clinic.auth.models import Role
+from clinic.database import end_read_only_transaction
 from clinic.extensions import db
+from clinic.invoices.models import Service
 
 
 def test_sqlite_is_durable_and_enforces_foreign_keys(app):
@@ -28,3 +36,43 @@ def test_a_reference_to_a_missing_record_is_refused(app):
             )
             db.session.commit()
         db.session.rollback()
+
+
+def _postgresql_only(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's prepared statements")
+
+
+def test_a_page_that_only_reads_keeps_its_statements_prepared(app, client, signed_in):
+    _postgresql_only(app)
+    signed_in(Role.ADMIN)
+    for _ in range(8):  # psycopg prepares a statement on its sixth run
+        assert client.get("/clients").status_code == 200
+    # The pool's one connection, as the pages left it.
+    with app.app_context(), db.engine.connect() as connection:
+        prepared = connection.exec_driver_sql(
+            "SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert any("FROM client" in statement for statement in prepared)
+
+
+def test_a_transaction_that_wrote_is_not_committed_by_the_end_of_a_request(app):
+    _postgresql_only(app)
+    with app.app_context():
+        db.session.add(Service(name="Never saved", duration_minutes=30, price=Decimal("10"),
+                               tax_rate=Decimal("0")))
+        db.session.flush()
+        end_read_only_transaction(db.session())
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Service)
+                                 .where(Service.name == "Never saved")) == 0
+
+
+def test_an_audit_event_left_unwritten_is_not_written_by_the_end_of_a_request(app):
+    _postgresql_only(app)
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        audit.record("client.viewed", "client", 1)
+        end_read_only_transaction(db.session())
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
