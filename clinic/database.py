@@ -2,6 +2,7 @@
 plans of the statements the pages repeat."""
 
 import logging
+import re
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,8 +12,13 @@ from clinic.audit.chain import UNSEALED
 
 log = logging.getLogger(__name__)
 
-# Set on a connection by any statement of its transaction that is not a SELECT.
+# Set on a connection by any statement of its transaction that may have written.
 WROTE = "transaction_wrote"
+# A statement that reads: a query (with or without a WITH) naming no statement that writes or
+# locks. Anything else counts as a write.
+_READS = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|LOCK|CALL|DO|"
+                     r"COPY|NEXTVAL|SETVAL)\b", re.IGNORECASE)
 
 SQLITE_PRAGMAS = (
     # Readers never block the writer, and a crash mid-write cannot corrupt the file.
@@ -36,8 +42,12 @@ def _forget_writes(connection) -> None:
     connection.info.pop(WROTE, None)
 
 
+def may_write(statement: str) -> bool:
+    return not _READS.match(statement) or bool(_WRITES.search(statement))
+
+
 def _note_write(connection, cursor, statement: str, *_) -> None:
-    if statement.lstrip()[:6].upper() != "SELECT":
+    if may_write(statement):
         connection.info[WROTE] = True
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.audit import services as audit
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
-from clinic.database import end_read_only_transaction
+from clinic.database import end_read_only_transaction, may_write
 from clinic.extensions import db
 from clinic.invoices.models import Service
 
@@ -48,12 +48,13 @@ def test_a_page_that_only_reads_keeps_its_statements_prepared(app, client, signe
     _postgresql_only(app)
     signed_in(Role.ADMIN)
     for _ in range(8):  # psycopg prepares a statement on its sixth run
-        assert client.get("/clients").status_code == 200
+        assert client.get("/clients?q=an").status_code == 200  # a search: WITH ... SELECT
     # The pool's one connection, as the pages left it.
     with app.app_context(), db.engine.connect() as connection:
         prepared = connection.exec_driver_sql(
             "SELECT statement FROM pg_prepared_statements").scalars().all()
-    assert any("FROM client" in statement for statement in prepared)
+    assert any(statement.startswith("WITH") and "FROM client" in statement
+               for statement in prepared)
 
 
 def test_a_transaction_that_wrote_is_not_committed_by_the_end_of_a_request(app):
@@ -76,3 +77,18 @@ def test_an_audit_event_left_unwritten_is_not_written_by_the_end_of_a_request(ap
         end_read_only_transaction(db.session())
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+@pytest.mark.parametrize(("statement", "writes"), [
+    ("SELECT client.id FROM client WHERE client.updated_at > %(since)s", False),
+    ("WITH found AS MATERIALIZED (SELECT id FROM client) SELECT count(*) FROM found", False),
+    ("  select 1", False),
+    ("UPDATE audit_chain_head SET seq = seq + 1", True),
+    ("INSERT INTO audit_event (seq) VALUES (1)", True),
+    ("WITH moved AS (DELETE FROM t RETURNING id) SELECT id FROM moved", True),
+    ("SELECT id FROM invoice WHERE id = 1 FOR UPDATE", True),
+    ("SELECT nextval('invoice_number')", True),
+    ("BEGIN", True),
+])
+def test_only_a_query_that_cannot_write_counts_as_reading(statement, writes):
+    assert may_write(statement) is writes
