@@ -1,8 +1,8 @@
-"""The menu: each role sees only the places its permissions open."""
+"""The menu: each role sees only the places its permissions open; and links to records."""
 
 from dataclasses import dataclass
 
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,5 +58,15 @@ def _layout_context() -> dict:
     }
 
 
+def record_path(endpoint: str, id_name: str) -> str:
+    """The path of a record's page up to its id ("/visits/" for visits.show), to which a list
+    adds each row's id: one url_for a list rather than one a row, which a long list felt."""
+    path = url_for(endpoint, **{id_name: 0})
+    if not path.endswith("/0"):
+        raise ValueError(f"{endpoint}'s path does not end with its {id_name}")
+    return path[:-1]
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_layout_context)
+    app.add_template_global(record_path)

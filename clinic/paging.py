@@ -67,11 +67,15 @@ def _window_totals(amount) -> list:
     return totals
 
 
+def one_page(statement: Select) -> Select:
+    """The statement keeping one page of its rows, by the :limit and :offset that `read` sets."""
+    return statement.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
 def paged(statement: Select, amount=None) -> Select:
     """The statement with the count of all its rows (and the sum of `amount`) on each, keeping
-    a page of them by the :limit and :offset parameters: to build once and `read` often."""
-    return (statement.add_columns(*_window_totals(amount))
-            .limit(bindparam("limit")).offset(bindparam("offset")))
+    one page of them: to build once and `read` often."""
+    return one_page(statement.add_columns(*_window_totals(amount)))
 
 
 def read(statement: Select, parameters: dict, row: Callable, *, page: int, per_page: int,

@@ -596,12 +596,19 @@ def _reader(user) -> dict:
     return {"therapist": user.id} if _of_therapist(user) else {}
 
 
+def _own_invoices():
+    """The rule of can_read for a therapist, as a condition of a list built once: the
+    invoices of the :therapist's visits."""
+    return Invoice.therapist_id == bindparam("therapist")
+
+
 def _readable_by(statement, of_therapist: bool):
-    """The rule of can_read, as a filter on a list built once: a therapist reads the
-    invoices of their visits (the :therapist)."""
-    if of_therapist:
-        return statement.where(Invoice.therapist_id == bindparam("therapist"))
-    return statement
+    return statement.where(_own_invoices()) if of_therapist else statement
+
+
+# Lists of invoices newest issue first (drafts, with no date, before them), read off
+# ix_invoice_issued_on_id.
+NEWEST_FIRST = (Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
 
 
 @cache
@@ -612,15 +619,15 @@ def _list_statement(every_status: bool, of_therapist: bool):
     conditions = [] if every_status else [Invoice.status.in_(bindparam("statuses",
                                                                        expanding=True))]
     if of_therapist:
-        conditions.append(Invoice.therapist_id == bindparam("therapist"))
-    newest_first = (Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+        conditions.append(_own_invoices())
     # The page is chosen on the invoice table alone, then joined: sorting every invoice with
     # its client and payments first costs the database a hundred times more.
-    page_ids = (select(Invoice.id).where(*conditions).order_by(*newest_first)
-                .limit(bindparam("limit")).offset(bindparam("offset")).correlate(None))
+    page_ids = paging.one_page(
+        select(Invoice.id).where(*conditions).order_by(*NEWEST_FIRST)
+    ).correlate(None)
     # Every invoice has its client, so the count needs no join either.
     return (_rows_statement().add_columns(*paging.totals_of(Invoice, *conditions))
-            .where(Invoice.id.in_(page_ids)).order_by(*newest_first))
+            .where(Invoice.id.in_(page_ids)).order_by(*NEWEST_FIRST))
 
 
 def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
@@ -639,9 +646,10 @@ def _unpaid_statement():
     the count and the balance of them all."""
     unpaid = Invoice.status == InvoiceStatus.ISSUED
     owed = type_coerce(Invoice.total - _paid_by_invoice(), MONEY)
-    return (_rows_statement().add_columns(*paging.totals_of(Invoice, unpaid, amount=owed))
-            .where(unpaid).order_by(Invoice.issued_on, Invoice.id)
-            .limit(bindparam("limit")).offset(bindparam("offset")))
+    return paging.one_page(
+        _rows_statement().add_columns(*paging.totals_of(Invoice, unpaid, amount=owed))
+        .where(unpaid).order_by(Invoice.issued_on, Invoice.id)
+    )
 
 
 def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
@@ -655,7 +663,7 @@ def _client_invoices_statement(of_therapist: bool):
     return paging.paged(
         _readable_by(_rows_statement().where(Invoice.client_id == bindparam("client")),
                      of_therapist)
-        .order_by(Invoice.issued_on.desc().nulls_first(), Invoice.id.desc())
+        .order_by(*NEWEST_FIRST)
     )
 
 
