@@ -1,5 +1,6 @@
 """SQLite runs in the mode that keeps records safe; PostgreSQL keeps the plans of what pages
-repeat, and never commits what a request left unfinished."""
+repeat, and never commits what a request left unfinished; only a page view's audit events
+commit without waiting for the disk."""
 
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from clinic.auth.models import Role
 from clinic.database import end_read_only_transaction, may_write
 from clinic.extensions import db
 from clinic.invoices.models import Service
+from tests.conftest import recorded_statements
 
 
 def test_sqlite_is_durable_and_enforces_foreign_keys(app):
@@ -36,6 +38,27 @@ def test_a_reference_to_a_missing_record_is_refused(app):
             )
             db.session.commit()
         db.session.rollback()
+
+
+# Per dialect: the statement that lets one commit return before the disk has it, and the query
+# that tells whether the connection's next commit waits for the disk again.
+WITHOUT_WAITING = {"sqlite": "PRAGMA synchronous=NORMAL",
+                   "postgresql": "SET LOCAL synchronous_commit TO OFF"}
+WAITS_FOR_DISK = {"sqlite": ("PRAGMA synchronous", 2),
+                  "postgresql": ("SHOW synchronous_commit", "on")}
+
+
+def test_a_page_views_audit_events_alone_commit_without_waiting_for_the_disk(app):
+    with app.app_context(), recorded_statements(app) as statements:
+        dialect = db.engine.dialect.name
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        audit.record("client.viewed", "client", 1)
+        audit.commit_view()
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before + 1
+        query, waiting = WAITS_FOR_DISK[dialect]
+        # The pool's one connection, in the transaction after: changes to records wait again.
+        assert db.session.connection().exec_driver_sql(query).scalar() == waiting
+    assert statements.count(WITHOUT_WAITING[dialect]) == 1
 
 
 def _postgresql_only(app) -> None:

@@ -13,6 +13,7 @@ from clinic.audit import chain
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import User
 from clinic.clients.models import Client
+from clinic.database import commit_without_waiting_for_disk
 from clinic.extensions import db
 from clinic.types import utcnow
 
@@ -58,12 +59,13 @@ def commit_view() -> None:
     """Commit the audit events of a page view, keeping what the page has already loaded.
 
     Recording a view changes nothing the page shows; expiring its records at commit would
-    only make the template load each of them again, one query per row.
+    only make the template load each of them again, one query per row. Nor does it wait for
+    the disk (see `database.commit_without_waiting_for_disk`).
     """
     session = db.session()
     session.expire_on_commit = False
     try:
-        session.commit()
+        commit_without_waiting_for_disk(session)
     finally:
         session.expire_on_commit = True
 

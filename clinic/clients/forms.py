@@ -156,7 +156,8 @@ class BirthDateForm(FlaskForm):
 
 
 class SendLinkForm(FlaskForm):
-    email_it = BooleanField("Also email the link to the client")
+    # Drawn by the client page without a form object: a page many open and few send from.
+    email_it = BooleanField()
 
 
 class ConsentForm(FlaskForm):

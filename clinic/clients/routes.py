@@ -93,9 +93,7 @@ def edit(client_id: int):
 def show(client_id: int):
     page = client_page(client_id, current_user, date.today())
     return render_template(
-        "clients/show.html", **vars(page),
-        link_form=SendLinkForm(email_it=bool(page.client.email and mail.is_configured())),
-    )
+        "clients/show.html", **vars(page), email_link=mail.is_configured())
 
 
 @bp.post("/clients/<int:client_id>/archive")

@@ -26,10 +26,12 @@ class VisitPage:
     health_visible: bool
     intake: IntakeSummary | None
     intake_status: str
-    can_manage: bool
     is_author: bool
     invoice: InvoiceRow | None
     aftercare: VisitHandouts
+    # The forms the page draws, so that it builds only those: most views show neither.
+    changes_status: bool
+    takes_addendum: bool
 
 
 def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
@@ -40,6 +42,7 @@ def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
     note = visit.note if notes_visible else None
     services.record_page_views("visit page", note=note, client=visit.client,
                                intake=intake if health_visible else None)
+    is_author = visit.therapist_id == viewer.id
     return VisitPage(
         visit=visit,
         note=note,
@@ -47,8 +50,10 @@ def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
         health_visible=health_visible,
         intake=services.summarise(intake) if health_visible else None,
         intake_status=intake_status([intake] if intake else [], utcnow()),
-        can_manage=services.can_manage(visit, viewer),
-        is_author=visit.therapist_id == viewer.id,
+        is_author=is_author,
         invoice=invoice_services.visit_invoice(visit.id, viewer),
         aftercare=handouts.for_visit(visit, viewer),
+        changes_status=services.can_manage(visit, viewer) and bool(visit.next_states),
+        takes_addendum=(is_author and note is not None and note.signed
+                        and can(viewer, "notes.write")),
     )

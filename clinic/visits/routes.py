@@ -110,8 +110,9 @@ def client_visits(client_id: int):
 def show(visit_id: int):
     page = visit_page(visit_id, _user(), date.today())
     return render_template(
-        "visits/show.html", **vars(page), status_form=StatusForm(version=page.visit.version),
-        addendum_form=AddendumForm(), soap_fields=SOAP_FIELDS,
+        "visits/show.html", **vars(page), soap_fields=SOAP_FIELDS,
+        status_form=StatusForm(version=page.visit.version) if page.changes_status else None,
+        addendum_form=AddendumForm() if page.takes_addendum else None,
     )
 
 
