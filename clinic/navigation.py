@@ -1,6 +1,7 @@
 """The menu: each role sees only the places its permissions open; and links to records."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Flask, has_request_context, request, url_for
 from flask_login import current_user
@@ -50,11 +51,12 @@ def _layout_context() -> dict:
     # Templates rendered outside a request (demo seed, PDFs from the command line) have no menu.
     if not has_request_context() or request.endpoint == "static":
         return {}
-    items = [item for item in MENU if can(current_user, item.permission)]
+    # The user once, not through the proxy at every check: a page asks a score of them.
+    user = current_user._get_current_object()
     return {
-        "nav_items": items,
+        "nav_items": [item for item in MENU if can(user, item.permission)],
         "clinic_name": _clinic_name(),
-        "can": lambda permission: can(current_user, permission),
+        "can": partial(can, user),
     }
 
 

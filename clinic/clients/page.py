@@ -6,7 +6,7 @@ from datetime import date
 from clinic.aftercare import handouts
 from clinic.auth.models import User
 from clinic.clients import services
-from clinic.clients.models import Client, Intake, IntakeLink
+from clinic.clients.models import Client, Intake
 from clinic.clients.precautions import Precaution, precautions
 from clinic.invoices import services as invoice_services
 from clinic.paging import LATEST, Listing
@@ -20,7 +20,7 @@ class ClientPage:
     client: Client
     history: list[Intake]
     status: str
-    open_links: list[IntakeLink]
+    open_links: list[services.OpenLink]
     precautions: list[Precaution]
     health_visible: bool
     visits: Listing

@@ -587,17 +587,27 @@ def note_emailed(link: IntakeLink, address: str) -> None:
     db.session.commit()
 
 
+class OpenLink(NamedTuple):
+    """A link the client may still use, as the client page lists it."""
+
+    id: int
+    created_at: datetime
+    emailed_to: str | None
+    expires_at: datetime
+
+
 @cache
 def _open_links_statement():
-    return (select(IntakeLink)
+    return (select(IntakeLink.id, IntakeLink.created_at, IntakeLink.emailed_to,
+                   IntakeLink.expires_at)
             .where(IntakeLink.client_id == bindparam("client"), IntakeLink.used_at.is_(None),
                    IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > bindparam("now"))
             .order_by(IntakeLink.id.desc()))
 
 
-def open_links(client_id: int) -> list[IntakeLink]:
-    return list(db.session.scalars(_open_links_statement(),
-                                   {"client": client_id, "now": utcnow()}))
+def open_links(client_id: int) -> list[OpenLink]:
+    return [OpenLink(*row) for row in db.session.connection().execute(
+        _open_links_statement(), {"client": client_id, "now": utcnow()})]
 
 
 def revoke_link(client: Client, link_id: int) -> None:
