@@ -240,6 +240,26 @@ def pdf(handout: Handout, via: str, link: HandoutLink | None = None) -> tuple[by
     return handout.pdf, documents.pdf_file_name(handout.id, visit_day(handout))
 
 
+class HandoutRow(NamedTuple):
+    """A handout in a list: when it was made, what was on it, whether it reached the client."""
+
+    id: int
+    created_at: datetime
+    technique_titles: list[str]
+    delivered: bool
+
+
+def _handout_rows():
+    """The columns of a HandoutRow (not the handouts and every delivery of each as records)."""
+    return select(Handout.id, Handout.created_at, Handout.techniques,
+                  Handout.delivered_condition().label("delivered"))
+
+
+def _handout_row(record) -> HandoutRow:
+    return HandoutRow(record.id, record.created_at, titles_of(record.techniques),
+                      record.delivered)
+
+
 class LastHandout(NamedTuple):
     """What the last handout held (never how it was delivered)."""
 
@@ -253,7 +273,7 @@ class VisitHandouts:
 
     can_build: bool
     # This visit's handouts, oldest first.
-    handouts: list[Handout]
+    handouts: list[HandoutRow]
     # The client's last handout from an earlier visit, for whoever builds this one: "how did
     # the home care go?"
     previous: LastHandout | None
@@ -262,8 +282,7 @@ class VisitHandouts:
 # Built once each: the visit page asks both on every load.
 @cache
 def _visit_handouts_statement():
-    return (select(Handout).where(Handout.visit_id == bindparam("visit")).order_by(Handout.id)
-            .options(joinedload(Handout.deliveries)))
+    return _handout_rows().where(Handout.visit_id == bindparam("visit")).order_by(Handout.id)
 
 
 @cache
@@ -282,40 +301,24 @@ def _last_handout(visit: Visit) -> LastHandout | None:
 
 
 def for_visit(visit: Visit, user: User) -> VisitHandouts:
-    handouts = list(db.session.scalars(_visit_handouts_statement(),
-                                       {"visit": visit.id}).unique())
+    handouts = [_handout_row(record) for record in db.session.connection().execute(
+        _visit_handouts_statement(), {"visit": visit.id})]
     builder = can_build(visit, user)
     return VisitHandouts(builder, handouts, _last_handout(visit) if builder else None)
-
-
-class HandoutRow(NamedTuple):
-    """A handout in a list: when it was made, what was on it, whether it reached the client."""
-
-    id: int
-    created_at: datetime
-    technique_titles: list[str]
-    delivered: bool
 
 
 @cache
 def _client_handouts_statement():
     return paging.paged(
-        select(Handout.id, Handout.created_at, Handout.techniques,
-               Handout.delivered_condition().label("delivered"))
-        .where(Handout.client_id == bindparam("client"))
+        _handout_rows().where(Handout.client_id == bindparam("client"))
         .order_by(Handout.created_at.desc(), Handout.id.desc())
     )
 
 
 def for_client(client_id: int, *, page: int = 1, per_page: int) -> Listing:
-    """The handouts the client was given, newest first, as HandoutRow (columns, not the
-    handouts and every delivery of each as records)."""
-    return paging.read(
-        _client_handouts_statement(), {"client": client_id},
-        lambda record: HandoutRow(record.id, record.created_at, titles_of(record.techniques),
-                                  record.delivered),
-        page=page, per_page=per_page,
-    )
+    """The handouts the client was given, newest first."""
+    return paging.read(_client_handouts_statement(), {"client": client_id}, _handout_row,
+                       page=page, per_page=per_page)
 
 
 # ---- delivery ----
