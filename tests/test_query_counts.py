@@ -8,7 +8,7 @@ and the SQL statements of the request are counted: the same number both times, a
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bench.seed import Size, seed
 from clinic.auth.passwords import hash_password
@@ -56,9 +56,23 @@ def _statements(app, client, size: Size, page) -> int:
         url = page()
     sign_in(client, StaffMember(1, ADMIN, PASSWORD, "admin", "Bench Admin"))
     assert client.get(url).status_code == 200  # the first request fills per-process caches
-    with recorded_statements(app) as statements:
-        response = client.get(url)
+    with app.app_context():
+        engine = db.engine
+    checkouts = []
+
+    def taken(*_):
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", taken)
+    try:
+        with recorded_statements(app) as statements:
+            response = client.get(url)
+    finally:
+        event.remove(engine, "checkout", taken)
     assert response.status_code == 200
+    # One transaction a page: each connection taken from the pool costs a ping (pre_ping), a
+    # round trip to PostgreSQL that no statement count shows.
+    assert len(checkouts) == 1, f"{url}: {len(checkouts)} connections taken from the pool"
     return len(statements)
 
 

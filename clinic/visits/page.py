@@ -40,10 +40,8 @@ def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
     intake = services.current_intake(visit.client_id)
     health_visible = can(viewer, "intake.read")
     note = visit.note if notes_visible else None
-    services.record_page_views("visit page", note=note, client=visit.client,
-                               intake=intake if health_visible else None)
     is_author = visit.therapist_id == viewer.id
-    return VisitPage(
+    page = VisitPage(
         visit=visit,
         note=note,
         precautions=precautions(intake, today),
@@ -57,3 +55,8 @@ def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
         takes_addendum=(is_author and note is not None and note.signed
                         and can(viewer, "notes.write")),
     )
+    # Last, once the page has read all it shows: the commit then ends the request's only
+    # transaction, and no second one takes a connection from the pool again.
+    services.record_page_views("visit page", note=note, client=visit.client,
+                               intake=intake if health_visible else None)
+    return page
