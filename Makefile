@@ -14,18 +14,19 @@ PORT   ?= 5000
 # Local use: a generated secret in instance/, cookies that work over plain http on localhost.
 export CLINIC_ENV ?= development
 
-.PHONY: run test setup lint clean bench
+.PHONY: run test setup lint clean bench constraints
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
-$(VENV)/.app: $(VENV)/bin/python pyproject.toml
-	$(VENV)/bin/pip install --quiet -e .
+# Every package at the version constraints.txt names.
+$(VENV)/.app: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(VENV)/bin/pip install --quiet --constraint constraints.txt -e .
 	touch $@
 
 $(VENV)/.test: $(VENV)/.app
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet --constraint constraints.txt -e '.[test]'
 	touch $@
 
 $(SEMGREP_VENV)/.installed: .semgrep/requirements.txt
@@ -52,6 +53,18 @@ test: lint
 
 clean:
 	rm -rf $(VENV) $(SEMGREP_VENV) .pytest_cache .ruff_cache
+
+# Newer versions, deliberately: the newest that pyproject.toml allows, installed into a venv of
+# their own and written to constraints.txt. Then `make clean test`, and read the PDFs again.
+PINS_VENV := .venv-pins
+constraints:
+	rm -rf $(PINS_VENV)
+	$(PYTHON) -m venv $(PINS_VENV)
+	$(PINS_VENV)/bin/pip install --quiet --upgrade pip
+	$(PINS_VENV)/bin/pip install --quiet -e '.[test]'
+	{ sed -n '/^#/p' constraints.txt; $(PINS_VENV)/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf $(PINS_VENV)
 
 # `make bench`: seed a large clinic into its own database, load the key pages under gunicorn
 # and render PDFs, against baselines from the same run (`BENCH_ARGS=--small` for a quick run).
