@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from clinic.extensions import db
 from clinic.validation import whole_number_or_none
@@ -67,9 +67,13 @@ def _window_totals(amount) -> list:
     return totals
 
 
-def one_page(statement: Select) -> Select:
-    """The statement keeping one page of its rows, by the :limit and :offset that `read` sets."""
-    return statement.limit(bindparam("limit")).offset(bindparam("offset"))
+def one_page(statement: Select, *, written: bool = False) -> Select:
+    """The statement keeping one page of its rows, by the :limit and :offset that `read` sets;
+    `written` into the statement as it is sent, for a statement whose best plan depends on how
+    few rows a page is (PostgreSQL plans a prepared statement once for any page only when that
+    plan looks no dearer than one made for the page asked for)."""
+    return statement.limit(bindparam("limit", type_=Integer, literal_execute=written)).offset(
+        bindparam("offset", type_=Integer, literal_execute=written))
 
 
 def paged(statement: Select, amount=None) -> Select:

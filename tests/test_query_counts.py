@@ -41,7 +41,7 @@ def _visit_with_note() -> int:
 PAGES = {
     "client search": (lambda: "/clients?q=c", 3),
     "client page": (lambda: f"/clients/{_busiest_client()}", 12),
-    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 5),
+    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 11),
     "invoice list": (lambda: "/invoices?status=all", 3),
     "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6),
