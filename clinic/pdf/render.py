@@ -257,8 +257,13 @@ _TABLE_WHITESPACE = re.compile(rf"\s+(?={_TABLE_TAG})|({_TABLE_TAG})\s+")
 
 
 def document_html(template: str, context: dict) -> str:
-    """The document's HTML: `template` (under templates/pdf/) with a plain-dict context."""
-    return _TABLE_WHITESPACE.sub(r"\1", render_template(template, **context))
+    """The document's HTML: `template` (under templates/pdf/) with a plain-dict context.
+
+    Rendered by the template alone: the app's context processors give pages their menu and
+    read the clinic's name from the database, which no document prints (1 ms an invoice).
+    """
+    html = current_app.jinja_env.get_template(template).render(context)
+    return _TABLE_WHITESPACE.sub(r"\1", html)
 
 
 # What the documents print most: the glyphs of each face and size are loaded on first use.
