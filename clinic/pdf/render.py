@@ -118,6 +118,10 @@ def _user_agent_stylesheet() -> CSS | None:
     return CSS(string="\n".join(lines), counter_style=UA_COUNTER_STYLE)
 
 
+# The templates quote every attribute with ", which Jinja escapes in the values it writes.
+_BROKEN_ATTRIBUTE = re.compile(r'="[^"]*[\t\n\r]')
+
+
 def well_formed_tree(html: str) -> ElementTree.Element | None:
     """The document's tree read by expat, or None when WeasyPrint's HTML5 parser must read it.
 
@@ -125,8 +129,11 @@ def well_formed_tree(html: str) -> ElementTree.Element | None:
     out, no named entities but XML's own), which expat reads into the tree the HTML5 parser
     would build, in a fiftieth of the time: that parser is pure Python, about 5 % of an
     invoice. A document without its head and body, or with rows straight in a table, is left
-    to the HTML5 parser, which adds them.
+    to the HTML5 parser, which adds them; so is one with a line break or tab in an attribute
+    (a drawing's description typed in a text area), which XML would turn into a space.
     """
+    if _BROKEN_ATTRIBUTE.search(html):
+        return None
     try:
         # Our own templates' output with the client's text escaped: no entity declaration can
         # be smuggled in, and expat resolves no external ones.

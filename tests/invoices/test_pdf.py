@@ -275,6 +275,8 @@ def test_markup_expat_would_read_differently_goes_to_the_html5_parser():
     assert render.well_formed_tree(
         "<html><head></head><body><table><tr><td>a row straight in the table</td></tr>"
         "</table></body></html>") is None
+    assert render.well_formed_tree(
+        '<html><head></head><body><img alt="two\nlines" /></body></html>') is None
 
 
 def test_the_fetcher_serves_static_files_and_nothing_else(app):
