@@ -254,9 +254,29 @@ def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
     with app.test_request_context():
         kept = render.render_template("pdf/warm_up.html", **context)
         html = render.document_html("pdf/warm_up.html", context)
-        assert "<tr><td class=\"doc-letterhead\"><p" in html and "</td></tr></table>" in html
+        assert "<tr><td class=\"doc-letterhead\"><p" in html
+        assert "</td></tr></tbody></table>" in html
         assert html_to_pdf(html, pdf_variant="pdf/a-3b") == html_to_pdf(kept,
                                                                          pdf_variant="pdf/a-3b")
+
+
+def test_documents_are_read_by_expat_and_print_as_the_html5_parser_reads_them(app, monkeypatch):
+    with app.test_request_context():
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        assert render.well_formed_tree(html) is not None
+        read_by_expat = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        monkeypatch.setattr(render, "well_formed_tree", lambda html: None)
+        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == read_by_expat
+
+
+def test_markup_expat_would_read_differently_goes_to_the_html5_parser():
+    assert render.well_formed_tree("<p>not well-formed<br></p>") is None
+    assert render.well_formed_tree("<html><title>t</title><p>no head or body</p></html>") is None
+    assert render.well_formed_tree(
+        "<html><head></head><body><table><tr><td>a row straight in the table</td></tr>"
+        "</table></body></html>") is None
+    assert render.well_formed_tree(
+        '<html><head></head><body><img alt="two\nlines" /></body></html>') is None
 
 
 def test_the_fetcher_serves_static_files_and_nothing_else(app):
