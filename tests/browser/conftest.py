@@ -80,6 +80,9 @@ def assert_accessible(page) -> None:
     """axe-core finds no WCAG A/AA violation on the page as it stands."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # A page's text can be on screen before its stylesheet has arrived: judged unstyled on a
+    # busy machine, every link is too small a target.
+    page.wait_for_load_state("load")
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     assert results.violations_count == 0, results.generate_report()
 
