@@ -19,7 +19,7 @@ from xml.etree import ElementTree  # nosec B405
 
 import cssselect2
 import weasyprint
-from flask import current_app, render_template
+from flask import current_app
 from weasyprint import CSS, HTML
 from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
 from weasyprint.text.fonts import FontConfiguration
@@ -289,7 +289,7 @@ def warm_up() -> None:
     templates = current_app.jinja_env
     for name in templates.list_templates(filter_func=lambda name: name.startswith("pdf/")):
         templates.get_template(name)
-    html = render_template("pdf/warm_up.html", title="Ready", sample=WARM_UP_SAMPLE)
+    html = document_html("pdf/warm_up.html", {"title": "Ready", "sample": WARM_UP_SAMPLE})
     for page_size in PAGE_SIZES:
         html_to_pdf(html, page_size=page_size, pdf_variant="pdf/a-3b")
     html_to_pdf(html, pdf_variant="pdf/ua-1")

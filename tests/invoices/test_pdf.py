@@ -225,7 +225,7 @@ def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
 ):
     """It leaves out rules for pseudo-elements no document has: the PDF stays the same."""
     with app.test_request_context():
-        html = render.render_template("pdf/warm_up.html", title="Ready", sample="Ready 0123")
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready 0123"})
         html = html.replace("</article>", "<ul><li>Marker</li></ul><ol><li>One</li></ol>"
                                           "</article>", 1)
         ours = html_to_pdf(html, pdf_variant=variant)
@@ -240,7 +240,7 @@ def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, mon
     render._user_agent_stylesheet.cache_clear()
     try:
         with app.test_request_context():
-            html = render.render_template("pdf/warm_up.html", title="Ready", sample="Ready")
+            html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
             fallen_back = html_to_pdf(html, pdf_variant="pdf/a-3b")
             monkeypatch.setattr(render, "_Document", weasyprint.HTML)
             assert html_to_pdf(html, pdf_variant="pdf/a-3b") == fallen_back
@@ -252,7 +252,7 @@ def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, mon
 def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
     context = {"title": "Ready", "sample": "Ready 0123"}
     with app.test_request_context():
-        kept = render.render_template("pdf/warm_up.html", **context)
+        kept = render.document_html("pdf/warm_up.html", context)
         html = render.document_html("pdf/warm_up.html", context)
         assert "<tr><td class=\"doc-letterhead\"><p" in html
         assert "</td></tr></tbody></table>" in html
