@@ -10,7 +10,7 @@ advance of the head, not one each.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +22,28 @@ from clinic.extensions import db
 HEAD = AuditChainHead.__table__
 
 
-def event_hash(event: AuditEvent) -> str:
+@dataclass(slots=True)
+class Unsealed:
+    """An event on its way into the log: given its place and seal, and written, at commit.
+
+    A plain record rather than an `AuditEvent`: the row is only ever inserted, never loaded
+    or changed through the session, and every page view makes one or two of them.
+    """
+
+    occurred_at: datetime
+    action: str
+    object_type: str | None
+    object_id: str | None
+    actor_id: int | None
+    ip: str | None
+    client_id: int | None
+    detail: str | None
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+def event_hash(event: AuditEvent | Unsealed) -> str:
     """The seal of one event. Its format is permanent: changing it would break every chain.
 
     The client an event concerns was added later (migration 0011); it is sealed only when set,
@@ -70,13 +91,13 @@ _SEALED_COLUMNS = ("seq", "occurred_at", "actor_id", "action", "object_type", "o
 UNSEALED = "audit_unsealed"
 
 
-def add(session: Session, event: AuditEvent) -> None:
+def add(session: Session, event: Unsealed) -> None:
     """Put the event in the session's transaction: it is sealed and written at commit."""
     session.connection()  # a transaction now, so that its rollback drops the event
     session.info.setdefault(UNSEALED, []).append(event)
 
 
-def _seal(connection: Connection, events: list[AuditEvent]) -> None:
+def _seal(connection: Connection, events: list[Unsealed]) -> None:
     """Give the events, in the order they were recorded, their places and hashes."""
     link = connection.execute(_ADVANCE, {"events": len(events)}).first()
     if link is None:

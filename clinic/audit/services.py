@@ -28,7 +28,7 @@ def record(
     actor_id: int | None = None,
     client_id: int | None = None,
     detail: dict | None = None,
-) -> AuditEvent:
+) -> chain.Unsealed:
     """Add a sealed audit event to the current transaction, saved with the change it describes.
 
     `client_id` names the client the event concerns, for the client's audit trail; an event
@@ -41,7 +41,7 @@ def record(
         ip = request.remote_addr
         if actor_id is None and current_user.is_authenticated:
             actor_id = current_user.id
-    event = AuditEvent(
+    event = chain.Unsealed(
         occurred_at=utcnow(),
         action=action,
         object_type=object_type,

@@ -8,7 +8,7 @@ from functools import cache
 from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import (
     Integer,
     and_,
@@ -229,8 +229,17 @@ def set_archived(client: Client, archived: bool) -> None:
     db.session.commit()
 
 
+@cache
+def _client_statement():
+    return select(Client).where(Client.id == bindparam("client"))
+
+
 def get_client(client_id: int) -> Client:
-    return db.get_or_404(Client, client_id)
+    # A statement built once: `session.get` builds a new one, and its cache key, on every call.
+    client = db.session.scalar(_client_statement(), {"client": client_id})
+    if client is None:
+        abort(404)
+    return client
 
 
 class ClientRow(NamedTuple):

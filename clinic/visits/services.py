@@ -14,7 +14,7 @@ from typing import NamedTuple
 from flask import abort
 from sqlalchemy import BindParameter, bindparam, case, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic import paging
@@ -264,8 +264,9 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
 
 @cache
 def _current_intakes_statement():
+    # The consent's wording is the form's, not the summary's: it loads if a page reads it.
     return (select(Intake).where(_newest_intake_of(bindparam("clients", expanding=True)))
-            .options(joinedload(Intake.items)))
+            .options(lazyload(Intake.consent), joinedload(Intake.items)))
 
 
 def _newest_intake_of(client_ids: list[int] | BindParameter):
