@@ -3,9 +3,18 @@
 from pathlib import Path
 
 from flask import Flask, session
+from flask.templating import Environment
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clinic import config
+
+
+class TemplateEnvironment(Environment):
+    def make_globals(self, d):
+        # No template here has globals of its own. Sharing the environment's dict rather than
+        # a ChainMap over it lets each `{% from ... import %}` compare the page's globals with
+        # the macro file's in one set operation, not a ChainMap lookup a name.
+        return self.globals if not d else super().make_globals(d)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -16,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder="../static",
         instance_relative_config=True,
     )
+    app.jinja_environment = TemplateEnvironment
     app.config.update(config.BASE)
     app.config.update(config.from_environment(Path(app.instance_path), overrides))
     app.config.update(overrides)
