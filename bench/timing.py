@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from weasyprint import HTML
 
+from clinic.pdf import render as pipeline
+
 FLOOR = "WeasyPrint one-line floor"
 
 
@@ -38,9 +40,14 @@ class Runs:
 
 
 def against_floor(name: str, render: Callable[[], bytes], runs: int) -> dict[str, Runs]:
-    """The floor's runs and `render`'s, taken in turns after a warm-up of each."""
+    """The floor's runs and `render`'s, taken in turns after a warm-up of each.
+
+    Called in the app's context: the pipeline is warmed up as each worker's is
+    (gunicorn.conf.py), then `render` once more.
+    """
     floor()
-    render()  # warm: fonts, stylesheet, templates
+    pipeline.warm_up()
+    render()
     # Then frozen, as a gunicorn worker is after its warm-up (gunicorn.conf.py).
     gc.collect()
     gc.freeze()

@@ -21,7 +21,9 @@ import cssselect2
 import weasyprint
 from flask import current_app
 from weasyprint import CSS, HTML
+from weasyprint import svg as weasyprint_svg
 from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
+from weasyprint.images import SVGImage
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -167,6 +169,47 @@ class _Document(HTML):
         return [ours, *([UA_FORM_STYLESHEET] if forms else [])]
 
 
+# Our own SVG drawings (the handouts' techniques), read once by `warm_up` and shared by every
+# render after it: WeasyPrint otherwise reads each drawing again for every document. Only the
+# warm-up fills it, so no client's document is ever kept alive by a drawing it loaded.
+_drawings: dict[str, SVGImage] = {}
+
+_draw_svg_path = weasyprint_svg.TAGS["path"]
+_drawn_paths: dict[tuple, tuple[list, list]] = {}
+
+
+def _draw_path(drawing, node, font_size) -> None:
+    """WeasyPrint's SVG path, kept once drawn for our own static drawings.
+
+    WeasyPrint parses a path's data on every draw (about 5 % of a handout). The operators a
+    path writes depend only on that data, the font size and the drawing's viewport, so those
+    of our static drawings are written again as they were; any other SVG (a clinic's logo)
+    is drawn by WeasyPrint as ever.
+    """
+    if not drawing.base_url.startswith(STATIC_PREFIX):
+        _draw_svg_path(drawing, node, font_size)
+        return
+    key = (node.get("d", ""), font_size, drawing.inner_width, drawing.inner_height)
+    drawn = _drawn_paths.get(key)
+    if drawn is None:
+        operators = drawing.stream.stream
+        start, vertices = len(operators), len(node.vertices)
+        _draw_svg_path(drawing, node, font_size)
+        drawn = _drawn_paths[key] = (operators[start:], list(node.vertices)[vertices:])
+    else:
+        drawing.stream.stream.extend(drawn[0])
+        node.vertices.extend(drawn[1])
+
+
+@cache
+def _keep_drawn_paths() -> None:
+    if _draw_svg_path.__module__ != "weasyprint.svg.path":
+        logger.warning("WeasyPrint's SVG paths are not drawn by the function expected; "
+                       "they are parsed on every draw.")
+        return
+    weasyprint_svg.TAGS["path"] = _draw_path
+
+
 @dataclass(frozen=True)
 class _Styles:
     stylesheets: list[CSS]
@@ -218,11 +261,17 @@ def html_to_pdf(
     images: dict[str, Image] | None = None,
     pdf_variant: str | None = None,
     pdf_tags: bool = False,
+    keep_drawings: bool = False,
 ) -> bytes:
-    """The document's PDF bytes; any failure of the engine is raised as RenderFailed."""
+    """The document's PDF bytes; any failure of the engine is raised as RenderFailed.
+
+    `keep_drawings` (the warm-up's): the static SVG drawings it reads are kept for every
+    render after it.
+    """
     try:
         return weasyprint_pdf(html, page_size=page_size, images=images,
-                              pdf_variant=pdf_variant, pdf_tags=pdf_tags)
+                              pdf_variant=pdf_variant, pdf_tags=pdf_tags,
+                              keep_drawings=keep_drawings)
     except Exception as error:
         # Whatever broke inside WeasyPrint, the caller only needs to know there is no PDF.
         raise RenderFailed(f"The PDF could not be made: {error}") from error
@@ -235,16 +284,20 @@ def weasyprint_pdf(
     images: dict[str, Image] | None,
     pdf_variant: str | None,
     pdf_tags: bool,
+    keep_drawings: bool = False,
 ) -> bytes:
     static_folder = Path(current_app.static_folder)
     with _render_lock:
+        _keep_drawn_paths()
         styles = _styles(static_folder, page_size)
         document = _Document(
             string=html,
             base_url=BASE_URL,
             url_fetcher=StaticOnlyFetcher(static_folder, images),
         )
-        return document.write_pdf(
+        # WeasyPrint's image cache, keyed by URL; for this render, our drawings are in it.
+        images_read = dict(_drawings)
+        pdf = document.write_pdf(
             stylesheets=styles.stylesheets,
             font_config=_font_config(),
             color_profiles=styles.color_profiles,
@@ -252,7 +305,12 @@ def weasyprint_pdf(
             output_intent=OUTPUT_INTENT if pdf_variant else None,
             pdf_variant=pdf_variant,
             pdf_tags=pdf_tags,
+            cache=images_read,
         )
+        if keep_drawings:
+            _drawings.update({url: image for url, image in images_read.items()
+                              if url.startswith(STATIC_PREFIX) and isinstance(image, SVGImage)})
+        return pdf
 
 
 # The templates' indentation around table parts: HTML ignores it there, but WeasyPrint
@@ -273,6 +331,9 @@ def document_html(template: str, context: dict) -> str:
     return _TABLE_WHITESPACE.sub(r"\1", html)
 
 
+# The drawings the documents print, under static/: the warm-up reads each, once per process.
+DRAWINGS = "img/techniques"
+
 # What the documents print most: the glyphs of each face and size are loaded on first use.
 WARM_UP_SAMPLE = ("Ready 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz "
                   ".,;:!?'\"()-/&%+#@ \u2013\u2014\u00b7")
@@ -283,16 +344,21 @@ def warm_up() -> None:
 
     Compiles the PDF templates, then renders a page like the documents in each paper size
     as PDF/A, and once as tagged PDF/UA: that builds the shared font configuration and
-    stylesheets and loads the faces and glyphs the documents use. Call it once in each
+    stylesheets, loads the faces and glyphs the documents use, and reads every drawing
+    (kept for all renders after it). Call it once in each
     process, after any fork (fontconfig and cairo state is not shared between processes).
     """
     templates = current_app.jinja_env
     for name in templates.list_templates(filter_func=lambda name: name.startswith("pdf/")):
         templates.get_template(name)
-    html = document_html("pdf/warm_up.html", {"title": "Ready", "sample": WARM_UP_SAMPLE})
+    static_folder = Path(current_app.static_folder)
+    drawings = [path.relative_to(static_folder).as_posix()
+                for path in sorted(static_folder.glob(f"{DRAWINGS}/*.svg"))]
+    html = document_html("pdf/warm_up.html", {"title": "Ready", "sample": WARM_UP_SAMPLE,
+                                              "drawings": drawings})
     for page_size in PAGE_SIZES:
         html_to_pdf(html, page_size=page_size, pdf_variant="pdf/a-3b")
-    html_to_pdf(html, pdf_variant="pdf/ua-1")
+    html_to_pdf(html, pdf_variant="pdf/ua-1", keep_drawings=True)
 
 
 def render(

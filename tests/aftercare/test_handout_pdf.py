@@ -13,6 +13,7 @@ from clinic.admin.models import DEFAULTS
 from clinic.aftercare.library import STANDARD_TECHNIQUES
 from clinic.aftercare.models import Handout
 from clinic.extensions import db
+from clinic.pdf import render
 from tests.aftercare.test_builder import generate
 from tests.conftest import sign_in
 from tests.invoices.test_pdf import _attachments, listener, pdf_text, squash  # noqa: F401
@@ -157,3 +158,27 @@ def test_markup_typed_by_the_client_or_therapist_is_printed_as_text_and_fetches_
     assert _attachments(data) == []
     # The drawing itself still arrives, from static/ only.
     assert len(figures(data)) == 1
+
+
+def test_drawings_kept_from_the_warm_up_print_as_drawings_read_afresh(
+    app, client, settings, session_visit, monkeypatch
+):
+    monkeypatch.setattr(render, "_drawings", {})
+    monkeypatch.setattr(render, "_drawn_paths", {})
+    made = session_visit()
+    sign_in(client, made.therapist)
+    chosen = [made.techniques["jaw-release"], made.techniques["skull-base-release"]]
+
+    def printed() -> tuple[list[bytes], list[str]]:
+        assert generate(client, made.visit_id, chosen, "").status_code == 302
+        data = stored_pdf(app)
+        return [page.get_contents().get_data() for page in PdfReader(io.BytesIO(data)).pages], \
+            figures(data)
+
+    afresh = printed()
+    with app.test_request_context():
+        render.warm_up()
+    assert len(render._drawings) == len(STANDARD_TECHNIQUES)
+    kept = printed()
+    assert kept == afresh
+    assert len(kept[1]) == 2
