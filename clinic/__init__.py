@@ -1,6 +1,8 @@
 """Clinic management for massage and facial-massage therapists."""
 
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, session
 from flask.templating import Environment
@@ -10,7 +12,7 @@ from clinic import config
 
 
 class TemplateEnvironment(Environment):
-    def make_globals(self, d):
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         # No template here has globals of its own. Sharing the environment's dict rather than
         # a ChainMap over it lets each `{% from ... import %}` compare the page's globals with
         # the macro file's in one set operation, not a ChainMap lookup a name.
