@@ -262,11 +262,15 @@ def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
     return {intake.client_id: intake for intake in rows}
 
 
+# What readers of a current intake need with it: its ticked items. The consent's wording is the
+# form's, not the summary's: it loads if a page reads it.
+_WITH_ITEMS = (lazyload(Intake.consent), joinedload(Intake.items))
+
+
 @cache
 def _current_intakes_statement():
-    # The consent's wording is the form's, not the summary's: it loads if a page reads it.
     return (select(Intake).where(_newest_intake_of(bindparam("clients", expanding=True)))
-            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+            .options(*_WITH_ITEMS))
 
 
 def _newest_intake_of(client_ids: list[int] | BindParameter):
@@ -503,8 +507,17 @@ def summarise(intake: Intake | None) -> IntakeSummary | None:
     )
 
 
+@cache
+def _current_intake_statement():
+    # One client's, by a plain parameter: the list's expanding one is written out on every run.
+    newest = (select(func.max(Intake.version)).where(Intake.client_id == bindparam("client"))
+              .scalar_subquery())
+    return (select(Intake).where(Intake.client_id == bindparam("client"), Intake.version == newest)
+            .options(*_WITH_ITEMS))
+
+
 def current_intake(client_id: int) -> Intake | None:
-    return current_intakes([client_id]).get(client_id)
+    return db.session.scalars(_current_intake_statement(), {"client": client_id}).unique().first()
 
 
 # ---- treatment notes ----
