@@ -32,6 +32,8 @@ def clock(value: datetime | str) -> str:
     return f"{value.hour:02}:{value.minute:02}"
 
 
+# Remembered, as the clock is: 7 µs a day named (a visit page names four), 0.2 µs remembered.
+@lru_cache(maxsize=4096)
 def day_name(value: date | datetime | str) -> str:
     """ "Tuesday 3 December"; a stored time is read on the clinic's calendar."""
     value = _on_clinic_calendar(value)
