@@ -103,7 +103,10 @@ def _visit_statement(with_note: bool):
     statement = (select(Visit).where(Visit.id == bindparam("visit"))
                  .options(joinedload(Visit.client), joinedload(Visit.therapist)))
     if with_note:
-        statement = statement.options(joinedload(Visit.note).joinedload(TreatmentNote.addenda))
+        # The note's author is the visit's therapist (only they write it), already loaded: read
+        # from the session, not joined again.
+        statement = statement.options(joinedload(Visit.note).options(
+            lazyload(TreatmentNote.author), joinedload(TreatmentNote.addenda)))
     return statement
 
 
