@@ -4,7 +4,8 @@ Events are sealed when the session commits them. The commit first advances the c
 the number of events it writes, with an UPDATE that locks that row (PostgreSQL) or the
 database (SQLite) until commit; so events get gap-free sequence numbers and each one chains
 to exactly the event committed before it. A page that records several views pays for one
-advance of the head, not one each.
+advance of the head, not one each. As the newest event goes in, a trigger (migration 0016)
+gives the head its hash, the one the next commit's events chain to.
 """
 
 import hashlib
@@ -82,7 +83,6 @@ _ADVANCE = (
     .values(seq=HEAD.c.seq + bindparam("events"))
     .returning(HEAD.c.seq, HEAD.c.hash)
 )
-_MOVE_HEAD_HASH = update(HEAD).where(HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 _INSERT = insert(AuditEvent.__table__)
 _SEALED_COLUMNS = ("seq", "occurred_at", "actor_id", "action", "object_type", "object_id", "ip",
@@ -107,7 +107,6 @@ def _seal(connection: Connection, events: list[Unsealed]) -> None:
     for seq, unsealed in enumerate(events, start=link.seq - len(events) + 1):
         unsealed.seq, unsealed.prev_hash = seq, previous
         unsealed.hash = previous = event_hash(unsealed)
-    connection.execute(_MOVE_HEAD_HASH, {"new_hash": previous})
 
 
 # Events are rows only ever added and never read back by the transaction that writes them,
