@@ -223,6 +223,12 @@ def _styles(static_folder: Path, page_size: str) -> _Styles:
     shared = CSS(url=STATIC_PREFIX + PRINT_STYLESHEET, url_fetcher=fetcher,
                  font_config=_font_config(), color_profiles=color_profiles)
     size = CSS(string=f"@page {{ size: {PAGE_SIZES[page_size]}; }}", font_config=_font_config())
+    # LittleCMS writes a colour profile out anew, 92 bytes longer, once its tags have been
+    # read, and the first PDF's output intent reads the profile's name. Read here, it makes
+    # every PDF embed the same profile, a process's first one included (a batch worker's is
+    # an invoice).
+    for profile in color_profiles.values():
+        profile.name  # noqa: B018
     return _Styles([shared, size], color_profiles)
 
 

@@ -249,6 +249,15 @@ def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, mon
         render._user_agent_stylesheet.cache_clear()
 
 
+def test_the_first_pdf_of_a_process_is_the_same_file_as_the_next(app):
+    """A stored state is the same file whichever process printed it, and whenever."""
+    render._styles.cache_clear()
+    with app.test_request_context():
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        first = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == first
+
+
 def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
     context = {"title": "Ready", "sample": "Ready 0123"}
     with app.test_request_context():
