@@ -16,7 +16,12 @@ from clinic.admin import services as admin_services
 from clinic.admin.models import DEFAULTS
 from clinic.auth.models import Role
 from clinic.pdf import render
-from clinic.pdf.render import FetchRefused, StaticOnlyFetcher, html_to_pdf
+from clinic.pdf.render import (
+    FetchRefused,
+    StaticOnlyFetcher,
+    custom_properties_written_out,
+    html_to_pdf,
+)
 from tests.invoices.conftest import TODAY, line
 
 YEAR = TODAY.year
@@ -247,6 +252,36 @@ def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, mon
         assert "user-agent stylesheet has changed" in caplog.text
     finally:
         render._user_agent_stylesheet.cache_clear()
+
+
+def test_the_print_stylesheet_prints_the_same_with_its_custom_properties_written_out(
+    app, monkeypatch
+):
+    with app.test_request_context():
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        written_out = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        monkeypatch.setattr(render, "custom_properties_written_out", lambda css: css)
+        render._styles.cache_clear()
+        try:
+            resolved = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        finally:
+            render._styles.cache_clear()
+    assert "var(" not in custom_properties_written_out(
+        (Path(app.static_folder) / render.PRINT_STYLESHEET).read_text(encoding="utf-8"))
+    assert resolved == written_out
+
+
+def test_custom_properties_are_written_out_only_where_var_would_give_the_same(caplog):
+    css = ":root {\n  --ink: #1d2327;\n  --font: \"DejaVu Sans\", sans-serif;\n}\n" \
+          "p { color: var(--ink); font-family: var( --font ); }"
+    assert custom_properties_written_out(css).endswith(
+        'p { color: #1d2327; font-family: "DejaVu Sans", sans-serif; }')
+    for unlike in (css + "\n.note { --ink: #a4161a; }",
+                   css.replace("var(--ink)", "var(--ink, black)"),
+                   css.replace("var(--ink)", "var(--paper)"),
+                   css.replace(":root", "html")):
+        assert custom_properties_written_out(unlike) == unlike
+    assert "WeasyPrint resolves them" in caplog.text
 
 
 def test_the_first_pdf_of_a_process_is_the_same_file_as_the_next(app):
