@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import weasyprint
+from flask import current_app
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
@@ -293,15 +294,22 @@ def test_the_first_pdf_of_a_process_is_the_same_file_as_the_next(app):
         assert html_to_pdf(html, pdf_variant="pdf/a-3b") == first
 
 
-def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
+def test_the_whitespace_between_blocks_is_left_out_and_prints_nothing(app):
+    """Text kept as typed (white-space: pre-line) keeps each of its line breaks."""
     context = {"title": "Ready", "sample": "Ready 0123"}
+    address = ('<p class="doc-address"><strong>Jane Smith</strong>\n  12 Elm Street\n'
+               '  Dartmouth NS</p>')
     with app.test_request_context():
-        kept = render.document_html("pdf/warm_up.html", context)
-        html = render.document_html("pdf/warm_up.html", context)
+        typed = current_app.jinja_env.get_template("pdf/warm_up.html").render(context)
+        typed = typed.replace("</article>", f"{address}\n</article>", 1)
+        html = render._BLOCK_WHITESPACE.sub(r"\1", typed)
         assert "<tr><td class=\"doc-letterhead\"><p" in html
         assert "</td></tr></tbody></table>" in html
-        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == html_to_pdf(kept,
-                                                                         pdf_variant="pdf/a-3b")
+        assert "</h1><span class=\"doc-stamp\">" in html
+        assert f"</p>{address}</article><article" in html
+        printed = pdf_text(html_to_pdf(html, pdf_variant="pdf/a-3b"))
+        assert printed == pdf_text(html_to_pdf(typed, pdf_variant="pdf/a-3b"))
+    assert "Jane Smith\n12 Elm Street\nDartmouth NS" in printed
 
 
 def test_documents_are_read_by_expat_and_print_as_the_html5_parser_reads_them(app, monkeypatch):
