@@ -1,6 +1,7 @@
 """Invoice and receipt PDFs, read back as a client or an insurer would read them."""
 
 import io
+import re
 import threading
 import typing
 from decimal import Decimal
@@ -225,6 +226,11 @@ def test_the_pipeline_itself_refuses_files_hosts_and_redirects(app, listener):
     assert "root:" not in pdf_text(data)
 
 
+def weasyprint_s_own(*, computed_styles, **document):
+    """WeasyPrint's own document: its user-agent stylesheet, its parser, its own styles."""
+    return weasyprint.HTML(**document)
+
+
 @pytest.mark.parametrize("variant", ["pdf/a-3b", "pdf/ua-1"])
 def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
     app, monkeypatch, variant
@@ -235,7 +241,7 @@ def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
         html = html.replace("</article>", "<ul><li>Marker</li></ul><ol><li>One</li></ol>"
                                           "</article>", 1)
         ours = html_to_pdf(html, pdf_variant=variant)
-        monkeypatch.setattr(render, "_Document", weasyprint.HTML)
+        monkeypatch.setattr(render, "_Document", weasyprint_s_own)
         assert html_to_pdf(html, pdf_variant=variant) == ours
 
 
@@ -248,7 +254,7 @@ def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, mon
         with app.test_request_context():
             html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
             fallen_back = html_to_pdf(html, pdf_variant="pdf/a-3b")
-            monkeypatch.setattr(render, "_Document", weasyprint.HTML)
+            monkeypatch.setattr(render, "_Document", weasyprint_s_own)
             assert html_to_pdf(html, pdf_variant="pdf/a-3b") == fallen_back
         assert "user-agent stylesheet has changed" in caplog.text
     finally:
@@ -283,6 +289,52 @@ def test_custom_properties_are_written_out_only_where_var_would_give_the_same(ca
                    css.replace(":root", "html")):
         assert custom_properties_written_out(unlike) == unlike
     assert "WeasyPrint resolves them" in caplog.text
+
+
+def _laid_out_otherwise(html: str) -> str:
+    """The warm-up page with a second stamp, a heading with an id and a row more."""
+    html = html.replace('<span class="doc-stamp">', '<span class="doc-stamp doc-stamp--paid">'
+                        'Paid</span><span class="doc-stamp">', 1)
+    html = html.replace("<h3>", '<h3 id="lines-heading">', 1)
+    return html.replace("</tr></tbody></table><table class=\"doc-totals\">",
+                        "</tr><tr><td>Another</td><td class=\"num\">1</td></tr></tbody></table>"
+                        "<table class=\"doc-totals\">", 1)
+
+
+@pytest.mark.parametrize("limit", [render.SHARED_STYLES_LIMIT, 3])
+def test_documents_print_the_same_with_styles_shared_from_earlier_ones(app, monkeypatch, limit):
+    """Also when the shared styles reach their limit and are let go in the middle of one."""
+    monkeypatch.setattr(render, "SHARED_STYLES_LIMIT", limit)
+    with app.test_request_context():
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        other = _laid_out_otherwise(html)
+        assert other.count("doc-stamp") == 3 and "lines-heading" in other
+        html_to_pdf(html, pdf_variant="pdf/a-3b")
+        shared = html_to_pdf(other, pdf_variant="pdf/a-3b")
+        computed = render._styles(Path(app.static_folder), "A4").computed
+        kept = dict(computed)
+        html_to_pdf(other, pdf_variant="pdf/a-3b")
+        if limit > len(kept):
+            assert computed == kept, "the same document again computes no style"
+        monkeypatch.setattr(render._SharedStyles, "set_computed_styles",
+                            render._SharedStyles.__base__.set_computed_styles)
+        assert html_to_pdf(other, pdf_variant="pdf/a-3b") == shared
+
+
+def test_styles_are_computed_afresh_by_another_weasyprint(monkeypatch, caplog):
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    monkeypatch.setattr(weasyprint.css, "StyleFor", render._SharedStyles.__base__)
+    render._share_styles.__wrapped__()
+    assert weasyprint.css.StyleFor is render._SharedStyles.__base__
+    assert "computed afresh" in caplog.text
+
+
+def test_no_pdf_template_writes_a_value_into_an_attribute_weasyprint_styles_by():
+    """WeasyPrint reads lang, id and style attributes as declarations, which documents share
+    (render._SharedStyles): a client's text in one would be kept after its document."""
+    for template in Path(__file__).parents[2].joinpath("templates", "pdf").glob("*.html"):
+        assert not re.search(r"""\s(?:lang|id|name|style)=["'][^"']*[{][{%]""",
+                             template.read_text(encoding="utf-8")), template.name
 
 
 def test_the_first_pdf_of_a_process_is_the_same_file_as_the_next(app):
