@@ -181,6 +181,9 @@ class _Document(HTML):
 # its document: text and attributes are read from the elements when boxes are built, but
 # for the attributes WeasyPrint turns into declarations (lang, id), which the templates
 # write as constants (a test keeps it so): no client's data is kept. Bounded all the same.
+# WeasyPrint writes into an element's computed style only what is the same for every
+# document: a collapsed table's padding, and the body's overflow, visible as print.css
+# leaves it (a body or root that hid its overflow would need its style unshared).
 SHARED_STYLES_LIMIT = 10_000
 
 
