@@ -21,6 +21,7 @@ import cssselect2
 import weasyprint
 from flask import current_app
 from weasyprint import CSS, HTML
+from weasyprint import css as weasyprint_css
 from weasyprint import svg as weasyprint_svg
 from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
 from weasyprint.images import SVGImage
@@ -149,9 +150,12 @@ def well_formed_tree(html: str) -> ElementTree.Element | None:
 
 class _Document(HTML):
     """An HTML document styled by `_user_agent_stylesheet` instead of WeasyPrint's own, read
-    by expat when it is well-formed."""
+    by expat when it is well-formed, whose elements take their styles from `computed_styles`
+    where an earlier document's were the same (`_SharedStyles`)."""
 
-    def __init__(self, *, string: str, base_url: str, url_fetcher: URLFetcher):
+    def __init__(self, *, string: str, base_url: str, url_fetcher: URLFetcher,
+                 computed_styles: dict | None = None):
+        self.computed_styles = computed_styles
         root = well_formed_tree(string)
         if root is None:
             super().__init__(string=string, base_url=base_url, url_fetcher=url_fetcher)
@@ -167,6 +171,60 @@ class _Document(HTML):
         if ours is None:
             return super()._ua_stylesheets(forms=forms)
         return [ours, *([UA_FORM_STYLESHEET] if forms else [])]
+
+
+# Most elements of a document are styled by the same rules, under parents styled the same,
+# as elements of the documents before it, yet WeasyPrint computes every style afresh for each
+# render (a fifth of an invoice), sharing styles only between the elements of one document.
+# Ours share them across documents by the test WeasyPrint applies within one: the same
+# parent style and the same cascaded declarations. A computed style holds nothing else of
+# its document: text and attributes are read from the elements when boxes are built, but
+# for the attributes WeasyPrint turns into declarations (lang, id), which the templates
+# write as constants (a test keeps it so): no client's data is kept. Bounded all the same.
+# WeasyPrint writes into an element's computed style only what is the same for every
+# document: a collapsed table's padding, and the body's overflow, visible as print.css
+# leaves it (a body or root that hid its overflow would need its style unshared).
+SHARED_STYLES_LIMIT = 10_000
+
+
+class _SharedStyles(weasyprint_css.StyleFor):
+    def __init__(self, html, *args, **kwargs):
+        self._shared = getattr(html, "computed_styles", None)
+        super().__init__(html, *args, **kwargs)
+
+    def set_computed_styles(self, element, parent, root=None, pseudo_type=None,
+                            base_url=None, target_collector=None):
+        if (self._shared is None or pseudo_type is not None
+                or not isinstance(element, ElementTree.Element)):
+            super().set_computed_styles(element, parent, root, pseudo_type, base_url,
+                                        target_collector)
+            return
+        parent_style = None if parent is None else self._computed_styles[parent, None]
+        # Keyed by value: the root's declarations (its language) are parsed for each document.
+        key = (id(parent_style),
+               repr(sorted(self._cascaded_styles.get((element, None), {}).items())))
+        kept = self._shared.get(key)
+        # The parent itself, not only its id: an id may be another object's once it is gone.
+        if kept is not None and kept[0] is parent_style:
+            style = self._computed_styles[element, None] = kept[1]
+            if target_collector and style["anchor"]:
+                target_collector.collect_anchor(style["anchor"])
+            return
+        super().set_computed_styles(element, parent, root, pseudo_type, base_url,
+                                    target_collector)
+        if len(self._shared) >= SHARED_STYLES_LIMIT:
+            self._shared.clear()
+        self._shared[key] = (parent_style, self._computed_styles[element, None])
+
+
+@cache
+def _share_styles() -> None:
+    if weasyprint.__version__ != "70.0":
+        logger.warning("WeasyPrint %s may compute styles otherwise than 70.0, for which "
+                       "sharing them between documents was made; they are computed afresh.",
+                       weasyprint.__version__)
+        return
+    weasyprint_css.StyleFor = _SharedStyles
 
 
 # Our own SVG drawings (the handouts' techniques), read once by `warm_up` and shared by every
@@ -214,16 +272,48 @@ def _keep_drawn_paths() -> None:
 class _Styles:
     stylesheets: list[CSS]
     color_profiles: dict
+    # The elements' styles computed from these stylesheets, on this page size (`_SharedStyles`).
+    computed: dict
+
+
+# print.css names its colours and font once, as custom properties of :root. WeasyPrint
+# resolves each var() again, and validates the declaration around it, for every style that
+# uses it (about 2 % of an invoice), so the PDFs' copy has their values written out. That is
+# what var() gives every element only while each property is set once, in :root alone, and
+# read without a fallback; a stylesheet that does otherwise is parsed as it is.
+_ROOT_RULE = re.compile(r"^:root\s*\{([^}]*)\}", re.MULTILINE)
+_CUSTOM_PROPERTY = re.compile(r"(--[\w-]+)\s*:\s*([^;]+);")
+_VAR = re.compile(r"var\(\s*(--[\w-]+)\s*\)")
+
+
+def custom_properties_written_out(css: str) -> str:
+    roots = _ROOT_RULE.findall(css)
+    values = dict(_CUSTOM_PROPERTY.findall(roots[0])) if len(roots) == 1 else {}
+    read = _VAR.findall(css)
+    if (not values or len(_CUSTOM_PROPERTY.findall(css)) != len(values)
+            or css.count("var(") != len(read) or not set(read) <= values.keys()):
+        logger.warning("%s sets or reads its custom properties in a way written-out values "
+                       "would change; WeasyPrint resolves them.", PRINT_STYLESHEET)
+        return css
+    return _VAR.sub(lambda found: values[found[1]].strip(), css)
 
 
 @cache
 def _styles(static_folder: Path, page_size: str) -> _Styles:
     fetcher = StaticOnlyFetcher(static_folder)
     color_profiles: dict = {}
-    shared = CSS(url=STATIC_PREFIX + PRINT_STYLESHEET, url_fetcher=fetcher,
+    css = (static_folder / PRINT_STYLESHEET).read_text(encoding="utf-8")
+    shared = CSS(string=custom_properties_written_out(css),
+                 base_url=STATIC_PREFIX + PRINT_STYLESHEET, url_fetcher=fetcher,
                  font_config=_font_config(), color_profiles=color_profiles)
     size = CSS(string=f"@page {{ size: {PAGE_SIZES[page_size]}; }}", font_config=_font_config())
-    return _Styles([shared, size], color_profiles)
+    # LittleCMS writes a colour profile out anew, 92 bytes longer, once its tags have been
+    # read, and the first PDF's output intent reads the profile's name. Read here, it makes
+    # every PDF embed the same profile, a process's first one included (a batch worker's is
+    # an invoice).
+    for profile in color_profiles.values():
+        profile.name  # noqa: B018
+    return _Styles([shared, size], color_profiles, {})
 
 
 @cache
@@ -289,11 +379,13 @@ def weasyprint_pdf(
     static_folder = Path(current_app.static_folder)
     with _render_lock:
         _keep_drawn_paths()
+        _share_styles()
         styles = _styles(static_folder, page_size)
         document = _Document(
             string=html,
             base_url=BASE_URL,
             url_fetcher=StaticOnlyFetcher(static_folder, images),
+            computed_styles=styles.computed,
         )
         # WeasyPrint's image cache, keyed by URL; for this render, our drawings are in it.
         images_read = dict(_drawings)
@@ -313,12 +405,18 @@ def weasyprint_pdf(
         return pdf
 
 
-# The templates' indentation around table parts: HTML ignores it there, but WeasyPrint
-# parses each run as a text node and then takes it out of every table row and cell again,
-# about 2 % of an invoice. Only whitespace touching a table tag goes; inside cells it is
-# at the start or end of a line, where it prints nothing.
+# The templates' indentation between blocks: HTML ignores it there, but WeasyPrint parses
+# each run as a text node and then takes it out of every table row and cell again, or lays
+# it out as a line of its own that prints nothing (about 3 % of an invoice). What goes:
+# whitespace on either side of a table tag, and before a block's start tag or after its end
+# tag. Inside cells it is at the start or end of a line, where it prints nothing; the runs
+# kept as typed (`white-space: pre-line`) are inside paragraphs and descriptions, which hold
+# no block, so none of their text is touched.
 _TABLE_TAG = r"</?(?:table|caption|thead|tbody|tfoot|tr|th|td)\b[^>]*>"
-_TABLE_WHITESPACE = re.compile(rf"\s+(?={_TABLE_TAG})|({_TABLE_TAG})\s+")
+_BLOCK = (r"(?:html|head|meta|title|body|article|section|header|div|figure|p|h[1-6]"
+          r"|ul|ol|li|dl|dt|dd)")
+_BLOCK_WHITESPACE = re.compile(
+    rf"\s+(?={_TABLE_TAG}|<{_BLOCK}\b)|({_TABLE_TAG}|</{_BLOCK}>)\s+")
 
 
 def document_html(template: str, context: dict) -> str:
@@ -328,7 +426,7 @@ def document_html(template: str, context: dict) -> str:
     read the clinic's name from the database, which no document prints (1 ms an invoice).
     """
     html = current_app.jinja_env.get_template(template).render(context)
-    return _TABLE_WHITESPACE.sub(r"\1", html)
+    return _BLOCK_WHITESPACE.sub(r"\1", html)
 
 
 # The drawings the documents print, under static/: the warm-up reads each, once per process.
@@ -343,9 +441,9 @@ def warm_up() -> None:
     """Ready this process for its first PDF, so that no user's request pays for it.
 
     Compiles the PDF templates, then renders a page like the documents in each paper size
-    as PDF/A, and once as tagged PDF/UA: that builds the shared font configuration and
-    stylesheets, loads the faces and glyphs the documents use, and reads every drawing
-    (kept for all renders after it). Call it once in each
+    as PDF/A, and once as tagged PDF/UA: that builds the shared font configuration,
+    stylesheets and the styles documents share, loads the faces and glyphs the documents
+    use, and reads every drawing (kept for all renders after it). Call it once in each
     process, after any fork (fontconfig and cairo state is not shared between processes).
     """
     templates = current_app.jinja_env

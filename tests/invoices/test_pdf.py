@@ -1,6 +1,7 @@
 """Invoice and receipt PDFs, read back as a client or an insurer would read them."""
 
 import io
+import re
 import threading
 import typing
 from decimal import Decimal
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import weasyprint
+from flask import current_app
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
@@ -16,7 +18,12 @@ from clinic.admin import services as admin_services
 from clinic.admin.models import DEFAULTS
 from clinic.auth.models import Role
 from clinic.pdf import render
-from clinic.pdf.render import FetchRefused, StaticOnlyFetcher, html_to_pdf
+from clinic.pdf.render import (
+    FetchRefused,
+    StaticOnlyFetcher,
+    custom_properties_written_out,
+    html_to_pdf,
+)
 from tests.invoices.conftest import TODAY, line
 
 YEAR = TODAY.year
@@ -219,6 +226,11 @@ def test_the_pipeline_itself_refuses_files_hosts_and_redirects(app, listener):
     assert "root:" not in pdf_text(data)
 
 
+def weasyprint_s_own(*, computed_styles, **document):
+    """WeasyPrint's own document: its user-agent stylesheet, its parser, its own styles."""
+    return weasyprint.HTML(**document)
+
+
 @pytest.mark.parametrize("variant", ["pdf/a-3b", "pdf/ua-1"])
 def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
     app, monkeypatch, variant
@@ -229,7 +241,7 @@ def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
         html = html.replace("</article>", "<ul><li>Marker</li></ul><ol><li>One</li></ol>"
                                           "</article>", 1)
         ours = html_to_pdf(html, pdf_variant=variant)
-        monkeypatch.setattr(render, "_Document", weasyprint.HTML)
+        monkeypatch.setattr(render, "_Document", weasyprint_s_own)
         assert html_to_pdf(html, pdf_variant=variant) == ours
 
 
@@ -242,22 +254,114 @@ def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, mon
         with app.test_request_context():
             html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
             fallen_back = html_to_pdf(html, pdf_variant="pdf/a-3b")
-            monkeypatch.setattr(render, "_Document", weasyprint.HTML)
+            monkeypatch.setattr(render, "_Document", weasyprint_s_own)
             assert html_to_pdf(html, pdf_variant="pdf/a-3b") == fallen_back
         assert "user-agent stylesheet has changed" in caplog.text
     finally:
         render._user_agent_stylesheet.cache_clear()
 
 
-def test_the_whitespace_around_table_parts_is_left_out_and_prints_nothing(app):
-    context = {"title": "Ready", "sample": "Ready 0123"}
+def test_the_print_stylesheet_prints_the_same_with_its_custom_properties_written_out(
+    app, monkeypatch
+):
     with app.test_request_context():
-        kept = render.document_html("pdf/warm_up.html", context)
-        html = render.document_html("pdf/warm_up.html", context)
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        written_out = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        monkeypatch.setattr(render, "custom_properties_written_out", lambda css: css)
+        render._styles.cache_clear()
+        try:
+            resolved = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        finally:
+            render._styles.cache_clear()
+    assert "var(" not in custom_properties_written_out(
+        (Path(app.static_folder) / render.PRINT_STYLESHEET).read_text(encoding="utf-8"))
+    assert resolved == written_out
+
+
+def test_custom_properties_are_written_out_only_where_var_would_give_the_same(caplog):
+    css = ":root {\n  --ink: #1d2327;\n  --font: \"DejaVu Sans\", sans-serif;\n}\n" \
+          "p { color: var(--ink); font-family: var( --font ); }"
+    assert custom_properties_written_out(css).endswith(
+        'p { color: #1d2327; font-family: "DejaVu Sans", sans-serif; }')
+    for unlike in (css + "\n.note { --ink: #a4161a; }",
+                   css.replace("var(--ink)", "var(--ink, black)"),
+                   css.replace("var(--ink)", "var(--paper)"),
+                   css.replace(":root", "html")):
+        assert custom_properties_written_out(unlike) == unlike
+    assert "WeasyPrint resolves them" in caplog.text
+
+
+def _laid_out_otherwise(html: str) -> str:
+    """The warm-up page with a second stamp, a heading with an id and a row more."""
+    html = html.replace('<span class="doc-stamp">', '<span class="doc-stamp doc-stamp--paid">'
+                        'Paid</span><span class="doc-stamp">', 1)
+    html = html.replace("<h3>", '<h3 id="lines-heading">', 1)
+    return html.replace("</tr></tbody></table><table class=\"doc-totals\">",
+                        "</tr><tr><td>Another</td><td class=\"num\">1</td></tr></tbody></table>"
+                        "<table class=\"doc-totals\">", 1)
+
+
+@pytest.mark.parametrize("limit", [render.SHARED_STYLES_LIMIT, 3])
+def test_documents_print_the_same_with_styles_shared_from_earlier_ones(app, monkeypatch, limit):
+    """Also when the shared styles reach their limit and are let go in the middle of one."""
+    monkeypatch.setattr(render, "SHARED_STYLES_LIMIT", limit)
+    with app.test_request_context():
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        other = _laid_out_otherwise(html)
+        assert other.count("doc-stamp") == 3 and "lines-heading" in other
+        html_to_pdf(html, pdf_variant="pdf/a-3b")
+        shared = html_to_pdf(other, pdf_variant="pdf/a-3b")
+        computed = render._styles(Path(app.static_folder), "A4").computed
+        kept = dict(computed)
+        html_to_pdf(other, pdf_variant="pdf/a-3b")
+        if limit > len(kept):
+            assert computed == kept, "the same document again computes no style"
+        monkeypatch.setattr(render._SharedStyles, "set_computed_styles",
+                            render._SharedStyles.__base__.set_computed_styles)
+        assert html_to_pdf(other, pdf_variant="pdf/a-3b") == shared
+
+
+def test_styles_are_computed_afresh_by_another_weasyprint(monkeypatch, caplog):
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    monkeypatch.setattr(weasyprint.css, "StyleFor", render._SharedStyles.__base__)
+    render._share_styles.__wrapped__()
+    assert weasyprint.css.StyleFor is render._SharedStyles.__base__
+    assert "computed afresh" in caplog.text
+
+
+def test_no_pdf_template_writes_a_value_into_an_attribute_weasyprint_styles_by():
+    """WeasyPrint reads lang, id and style attributes as declarations, which documents share
+    (render._SharedStyles): a client's text in one would be kept after its document."""
+    for template in Path(__file__).parents[2].joinpath("templates", "pdf").glob("*.html"):
+        assert not re.search(r"""\s(?:lang|id|name|style)=["'][^"']*[{][{%]""",
+                             template.read_text(encoding="utf-8")), template.name
+
+
+def test_the_first_pdf_of_a_process_is_the_same_file_as_the_next(app):
+    """A stored state is the same file whichever process printed it, and whenever."""
+    render._styles.cache_clear()
+    with app.test_request_context():
+        html = render.document_html("pdf/warm_up.html", {"title": "Ready", "sample": "Ready"})
+        first = html_to_pdf(html, pdf_variant="pdf/a-3b")
+        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == first
+
+
+def test_the_whitespace_between_blocks_is_left_out_and_prints_nothing(app):
+    """Text kept as typed (white-space: pre-line) keeps each of its line breaks."""
+    context = {"title": "Ready", "sample": "Ready 0123"}
+    address = ('<p class="doc-address"><strong>Jane Smith</strong>\n  12 Elm Street\n'
+               '  Dartmouth NS</p>')
+    with app.test_request_context():
+        typed = current_app.jinja_env.get_template("pdf/warm_up.html").render(context)
+        typed = typed.replace("</article>", f"{address}\n</article>", 1)
+        html = render._BLOCK_WHITESPACE.sub(r"\1", typed)
         assert "<tr><td class=\"doc-letterhead\"><p" in html
         assert "</td></tr></tbody></table>" in html
-        assert html_to_pdf(html, pdf_variant="pdf/a-3b") == html_to_pdf(kept,
-                                                                         pdf_variant="pdf/a-3b")
+        assert "</h1><span class=\"doc-stamp\">" in html
+        assert f"</p>{address}</article><article" in html
+        printed = pdf_text(html_to_pdf(html, pdf_variant="pdf/a-3b"))
+        assert printed == pdf_text(html_to_pdf(typed, pdf_variant="pdf/a-3b"))
+    assert "Jane Smith\n12 Elm Street\nDartmouth NS" in printed
 
 
 def test_documents_are_read_by_expat_and_print_as_the_html5_parser_reads_them(app, monkeypatch):
