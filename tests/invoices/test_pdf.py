@@ -107,6 +107,10 @@ def test_invoices_are_pdf_a_with_every_font_embedded(client, signed_in, settings
     metadata = reader.xmp_metadata
     assert metadata.get_nodes_in_namespace("", "http://www.aiim.org/pdfa/ns/id/")
     assert b"pdfaid:part" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    # The colours are meant for sRGB screens and printers, a profile of three components.
+    (intent,) = reader.trailer["/Root"]["/OutputIntents"]
+    profile = intent.get_object()["/DestOutputProfile"].get_object()
+    assert profile["/N"] == 3 and profile.get_data()[16:20] == b"RGB "
     fonts = []
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
