@@ -2,11 +2,14 @@
 adds: median milliseconds (wall and CPU), Python function calls, SQL statements and the time
 spent inside the database driver, each page beside the baseline.
 
-    .venv/bin/python bench/pages.py [--runs 40] [--profile "schedule day"]
+    .venv/bin/python bench/pages.py [--runs 40] [--profile "schedule day"] [--other-writer]
 
 It reads the database `make bench` seeded (the SQLite file under instance/bench/, or
 BENCH_DATABASE_URL), seeding it first if it is empty. --profile prints where one page's time
-goes (cProfile, the 25 costliest functions by their own time and below).
+goes (cProfile, the 25 costliest functions by their own time and below). --other-writer has
+another connection commit a write before every request, as the other gunicorn worker's page
+views do under load: SQLite then drops the app connection's whole page cache and reads again
+every page the request needs (PostgreSQL's buffers are shared and stay).
 """
 
 import argparse
@@ -20,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -56,6 +59,24 @@ class SqlClock:
         self.statements, self.seconds = 0, 0.0
 
 
+class OtherWriter:
+    """A connection of its own that commits a one-row write to a table only the bench uses."""
+
+    def __init__(self, url: str):
+        self.engine = create_engine(url)
+        with self.engine.begin() as connection:
+            connection.execute(text("CREATE TABLE IF NOT EXISTS bench_other_writer (n INTEGER)"))
+
+    def write(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(text("INSERT INTO bench_other_writer (n) VALUES (1)"))
+
+    def close(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(text("DROP TABLE bench_other_writer"))
+        self.engine.dispose()
+
+
 def signed_in_client(app):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -79,6 +100,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--profile", help="the name of one page to profile")
+    parser.add_argument("--other-writer", action="store_true",
+                        help="another connection commits a write before every request")
     args = parser.parse_args()
     url = _database_url()
     prepare(url, DEFAULT, reuse=True)
@@ -108,16 +131,23 @@ def main() -> None:
     # longer walked by every full garbage collection.
     gc.collect()
     gc.freeze()
-    # Page after page in turn, so a busy spell on the machine slows them all alike.
-    for _ in range(args.runs):
-        for name, path in pages.items():
-            clock.reset()
-            started, started_cpu = time.perf_counter(), time.process_time()
-            client.get(path)
-            wall[name].append((time.perf_counter() - started) * 1000)
-            cpu[name].append((time.process_time() - started_cpu) * 1000)
-            sql[name].append(clock.seconds * 1000)
-            statements[name] = clock.statements
+    writer = OtherWriter(url) if args.other_writer else None
+    try:
+        # Page after page in turn, so a busy spell on the machine slows them all alike.
+        for _ in range(args.runs):
+            for name, path in pages.items():
+                if writer:
+                    writer.write()
+                clock.reset()
+                started, started_cpu = time.perf_counter(), time.process_time()
+                client.get(path)
+                wall[name].append((time.perf_counter() - started) * 1000)
+                cpu[name].append((time.process_time() - started_cpu) * 1000)
+                sql[name].append(clock.seconds * 1000)
+                statements[name] = clock.statements
+    finally:
+        if writer:
+            writer.close()
     calls = {name: function_calls(client, path) for name, path in pages.items()}
     # CPU time is this process's own: it leaves out waiting for the disk, for a busy machine
     # and for a database server. Function calls do not move with the neighbours at all.
