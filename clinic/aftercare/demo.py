@@ -11,7 +11,7 @@ from clinic.aftercare import handouts
 from clinic.clients.models import Client, Delivery
 from clinic.extensions import db
 from clinic.visits.models import Visit, VisitStatus
-from clinic.visits.services import current_intakes
+from clinic.visits.services import current_intake
 
 CONDITIONS = {"teeth_grinding", "headaches", "sinus"}
 NOTES = {
@@ -31,10 +31,9 @@ def seed_handouts(today: date) -> int:
 
 def _seed(today: date) -> int:
     clients = list(db.session.scalars(select(Client).order_by(Client.id)))
-    intakes = current_intakes(client.id for client in clients)
     made = 0
     for client in clients:
-        intake = intakes.get(client.id)
+        intake = current_intake(client.id)
         ticked = [code for code in (intake.condition_codes if intake else []) if code in CONDITIONS]
         visit = db.session.scalars(
             select(Visit).where(Visit.client_id == client.id,

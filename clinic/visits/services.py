@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import BindParameter, bindparam, case, func, select, tuple_
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -255,33 +255,11 @@ class VisitRow(NamedTuple):
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
 
 
-def current_intakes(client_ids: Iterable[int]) -> dict[int, Intake]:
-    """Each client's newest intake with its ticked items, in one query whatever the number of
-    clients."""
-    ids = sorted(set(client_ids))
-    if not ids:
-        return {}
-    rows = db.session.scalars(_current_intakes_statement(), {"clients": ids}).unique()
-    return {intake.client_id: intake for intake in rows}
-
-
-# What readers of a current intake need with it: its ticked items. The consent's wording is the
-# form's, not the summary's: it loads if a page reads it.
-_WITH_ITEMS = (lazyload(Intake.consent), joinedload(Intake.items))
-
-
-@cache
-def _current_intakes_statement():
-    return (select(Intake).where(_newest_intake_of(bindparam("clients", expanding=True)))
-            .options(*_WITH_ITEMS))
-
-
-def _newest_intake_of(client_ids: list[int] | BindParameter):
-    """A condition that an intake is its client's newest, for these clients (a list, or an
-    expanding parameter)."""
-    newest = (select(Intake.client_id, func.max(Intake.version))
-              .where(Intake.client_id.in_(client_ids)).group_by(Intake.client_id))
-    return tuple_(Intake.client_id, Intake.version).in_(newest)
+def _newest_version(client_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """The version of the client's newest intake: the client a column of the statement around
+    it, or a parameter. Its own intakes are read afresh, even where that statement joins one."""
+    return (select(func.max(Intake.version)).where(Intake.client_id == client_id)
+            .correlate_except(Intake).scalar_subquery())
 
 
 def _in_range() -> tuple:
@@ -303,8 +281,6 @@ def _visits_statement(of_therapists: bool):
     list: a line per item ticked on the intake (at least one)."""
     note = case((TreatmentNote.id.is_(None), "none"), (TreatmentNote.signed_at.is_(None), "draft"),
                 else_="signed")
-    newest = (select(func.max(Intake.version)).where(Intake.client_id == Visit.client_id)
-              .correlate(Visit).scalar_subquery())
     statement = (
         select(Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
                Visit.service_name, Client.first_name, Client.last_name, Visit.therapist_id,
@@ -314,7 +290,8 @@ def _visits_statement(of_therapists: bool):
         .join(Client, Client.id == Visit.client_id)
         .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .outerjoin(Intake, (Intake.client_id == Visit.client_id) & (Intake.version == newest))
+        .outerjoin(Intake, (Intake.client_id == Visit.client_id)
+                   & (Intake.version == _newest_version(Visit.client_id)))
         .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
         .where(*_in_range())
         .order_by(Visit.starts_at, Visit.id, IntakeItem.id)
@@ -512,11 +489,11 @@ def summarise(intake: Intake | None) -> IntakeSummary | None:
 
 @cache
 def _current_intake_statement():
-    # One client's, by a plain parameter: the list's expanding one is written out on every run.
-    newest = (select(func.max(Intake.version)).where(Intake.client_id == bindparam("client"))
-              .scalar_subquery())
-    return (select(Intake).where(Intake.client_id == bindparam("client"), Intake.version == newest)
-            .options(*_WITH_ITEMS))
+    client = bindparam("client")
+    # The consent's wording is the form's, not the summary's: it loads if a page reads it.
+    return (select(Intake).where(Intake.client_id == client,
+                                 Intake.version == _newest_version(client))
+            .options(lazyload(Intake.consent), joinedload(Intake.items)))
 
 
 def current_intake(client_id: int) -> Intake | None:
