@@ -43,6 +43,7 @@ def post_worker_init(worker) -> None:
     meant to be shared across processes. Database connections are never inherited from the
     master either: the pool starts empty.
     """
+    from clinic.audit.journal import journal
     from clinic.extensions import db
     from clinic.pdf import render
 
@@ -50,6 +51,8 @@ def post_worker_init(worker) -> None:
     with app.app_context():
         db.engine.dispose(close=False)
         render.warm_up()
+    # Within a second, a worker that replaces one that was killed seals the views it left.
+    journal(app).start()
     # Everything alive now lives as long as the worker: the app, its modules, WeasyPrint's
     # caches. Frozen, it is no longer walked by every full garbage collection, which would
     # otherwise add about 90 ms to every sixth handout or so (15 ms once frozen).

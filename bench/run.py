@@ -14,6 +14,7 @@ first) PostgreSQL database named by BENCH_DATABASE_URL -- migrated with `flask d
 """
 
 import argparse
+import hashlib
 import http.client
 import os
 import re
@@ -77,8 +78,11 @@ def _database_url() -> str:
 
 
 def _environment(url: str) -> dict:
+    # Page views wait for their database in a journal folder of its own (one per database).
+    journal = ROOT / "instance" / "bench" / f"views-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
     return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
-            "CLINIC_ENV": "production", "SESSION_COOKIE_SECURE": "0"}
+            "CLINIC_ENV": "production", "SESSION_COOKIE_SECURE": "0",
+            "AUDIT_VIEW_JOURNAL": str(journal)}
 
 
 def _counts(url: str) -> dict[str, int]:

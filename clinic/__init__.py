@@ -43,12 +43,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from clinic import database
+    from clinic.audit import journal
     from clinic.auth import services as auth_services
     from clinic.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         database.configure(db.engine)
+    journal.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 
 class ConfigError(RuntimeError):
@@ -17,9 +18,12 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _env_int(name: str, default: int) -> int:
+Number = TypeVar("Number", int, float)
+
+
+def _env_number(name: str, default: Number) -> Number:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    return default if value in (None, "") else type(default)(value)
 
 
 def normalise_database_url(url: str) -> str:
@@ -67,20 +71,25 @@ def from_environment(instance_path: Path, overrides: dict) -> dict:
             os.environ.get("DATABASE_URL", default_db)
         ),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", not development),
-        "IDLE_TIMEOUT": timedelta(minutes=_env_int("IDLE_TIMEOUT_MINUTES", 15)),
-        "SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_LIFETIME_HOURS", 12)),
-        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_env_int("LOGIN_THROTTLE_MINUTES", 15)),
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
-        "LOGIN_MAX_FAILURES_PER_IP": _env_int("LOGIN_MAX_FAILURES_PER_IP", 30),
-        "PROXY_FIX_X_FOR": _env_int("PROXY_FIX_X_FOR", 0),
+        "IDLE_TIMEOUT": timedelta(minutes=_env_number("IDLE_TIMEOUT_MINUTES", 15)),
+        "SESSION_LIFETIME": timedelta(hours=_env_number("SESSION_LIFETIME_HOURS", 12)),
+        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_env_number("LOGIN_THROTTLE_MINUTES", 15)),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _env_number("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_IP": _env_number("LOGIN_MAX_FAILURES_PER_IP", 30),
+        "PROXY_FIX_X_FOR": _env_number("PROXY_FIX_X_FOR", 0),
         # Outgoing email (intake links, handouts). No MAIL_SERVER: links are copied instead.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
-        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_PORT": _env_number("MAIL_PORT", 25),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", ""),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_STARTTLS": _env_bool("MAIL_STARTTLS", False),
-        "INTAKE_LINK_LIFETIME": timedelta(days=_env_int("INTAKE_LINK_DAYS", 7)),
+        "INTAKE_LINK_LIFETIME": timedelta(days=_env_number("INTAKE_LINK_DAYS", 7)),
+        # Page views wait here, at most the delay, before they are sealed into the audit log
+        # (clinic.audit.journal). On each app server's own persistent disk.
+        "AUDIT_VIEW_JOURNAL": os.environ.get("AUDIT_VIEW_JOURNAL",
+                                             str(instance_path / "audit-views")),
+        "AUDIT_VIEW_DELAY_SECONDS": _env_number("AUDIT_VIEW_DELAY_SECONDS", 1.0),
     }
 
 

@@ -1,6 +1,5 @@
-"""Connection settings that make SQLite safe for a clinic's records, PostgreSQL keep the plans
-of the statements the pages repeat, and a page view's audit events commit without waiting for
-the disk."""
+"""Connection settings that make SQLite safe for a clinic's records and PostgreSQL keep the
+plans of the statements the pages repeat."""
 
 import logging
 import re
@@ -15,8 +14,6 @@ log = logging.getLogger(__name__)
 
 # Set on a connection by any statement of its transaction that may have written.
 WROTE = "transaction_wrote"
-# Set on a SQLite connection whose transaction committed without syncing to disk.
-UNSYNCED = "transaction_unsynced"
 # A statement that reads: a query (with or without a WITH) naming no statement that writes or
 # locks. Anything else counts as a write.
 _READS = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
@@ -41,13 +38,6 @@ def _set_sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
-def _sync_again(connection) -> None:
-    # Straight on the driver's connection: the transaction SQLAlchemy is beginning is not open
-    # yet, and a PRAGMA does not open one.
-    if connection.info.pop(UNSYNCED, False):
-        connection.connection.dbapi_connection.execute("PRAGMA synchronous=FULL")
-
-
 def _forget_writes(connection) -> None:
     connection.info.pop(WROTE, None)
 
@@ -64,31 +54,9 @@ def _note_write(connection, cursor, statement: str, *_) -> None:
 def configure(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
-        event.listen(engine, "begin", _sync_again)
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "begin", _forget_writes)
         event.listen(engine, "before_cursor_execute", _note_write)
-
-
-def commit_without_waiting_for_disk(session: Session) -> None:
-    """Commit the session's transaction, returning before it is on disk.
-
-    Only for what leaves the records as they were: the audit events of a page view. Waiting
-    for the disk on every page view took about a millisecond of each and kept other writers
-    waiting. The database stays whole after a power cut or an operating-system crash (SQLite
-    in WAL mode and PostgreSQL both replay their log in order), and an app crash loses
-    nothing; a power cut may lose the views of its last moments, and with them only the
-    chain's head that they moved. Any later commit that does wait for the disk takes those
-    events with it.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        # For this commit only: the next transaction on the connection syncs again.
-        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        connection.info[UNSYNCED] = True
-    elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    session.commit()
 
 
 def end_read_only_transaction(session: Session) -> None:

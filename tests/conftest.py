@@ -3,6 +3,7 @@ the migrations once per run, emptied after every test."""
 
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ TEST_CONFIG = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 1024,
     "ARGON2_PARALLELISM": 1,
+    # Each page's views are sealed before it is served, so a test can look for them at once.
+    "AUDIT_VIEW_DELAY_SECONDS": 0,
 }
 
 PASSWORD = "correct horse battery staple"
@@ -70,13 +73,22 @@ def _empty_tables() -> None:
 
 
 def _close(app) -> None:
+    # Views a test left on file would otherwise be sealed as the run ends, into tables since
+    # emptied.
+    shutil.rmtree(app.config["AUDIT_VIEW_JOURNAL"], ignore_errors=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
 
 
+def _settings(database_url: str, tmp_path, overrides: dict) -> dict:
+    # A test's page views are journaled in a folder of its own, like its database's rows.
+    return {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+            "AUDIT_VIEW_JOURNAL": str(tmp_path / "audit-views"), **overrides}
+
+
 @pytest.fixture
-def build_app(database_url):
+def build_app(database_url, tmp_path):
     """Build extra apps on the test database (settings of their own); closed after the test.
 
     Keys given as None are left out of the test settings, so the app reads its default.
@@ -84,7 +96,7 @@ def build_app(database_url):
     built = []
 
     def build(**overrides):
-        settings = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+        settings = _settings(database_url, tmp_path, overrides)
         app = create_app({key: value for key, value in settings.items() if value is not None})
         built.append(app)
         return app
@@ -101,8 +113,8 @@ def app_overrides() -> dict:
 
 
 @pytest.fixture
-def app(database_url, app_overrides):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **app_overrides})
+def app(database_url, app_overrides, tmp_path):
+    app = create_app(_settings(database_url, tmp_path, app_overrides))
     yield app
     with app.app_context():
         db.session.remove()

@@ -32,6 +32,7 @@ def app_servers(app, database_url):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "AUDIT_VIEW_JOURNAL": app.config["AUDIT_VIEW_JOURNAL"],
         "SECRET_KEY": "shared-by-every-app-server-of-the-clinic",
         "SESSION_COOKIE_SECURE": "0",
         "CLINIC_ENV": "production",

@@ -5,15 +5,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, select
 
-from clinic.audit import chain
+from clinic.audit import chain, journal
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import User
 from clinic.clients.models import Client
-from clinic.database import commit_without_waiting_for_disk
 from clinic.extensions import db
 from clinic.types import utcnow
 
@@ -55,19 +54,15 @@ def record(
     return event
 
 
-def commit_view() -> None:
-    """Commit the audit events of a page view, keeping what the page has already loaded.
+def journal_views() -> None:
+    """Put the page's view events on file, to be sealed into the log within moments.
 
-    Recording a view changes nothing the page shows; expiring its records at commit would
-    only make the template load each of them again, one query per row. Nor does it wait for
-    the disk (see `database.commit_without_waiting_for_disk`).
+    For page views only (GET requests that change nothing): anything else recorded goes into
+    the log with the change it describes, in the same commit. See `clinic.audit.journal`.
     """
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        commit_without_waiting_for_disk(session)
-    finally:
-        session.expire_on_commit = True
+    pending = db.session().info.pop(chain.UNSEALED, None)
+    if pending:
+        journal.journal(current_app).append(pending)
 
 
 @dataclass(frozen=True)

@@ -500,7 +500,7 @@ def get_intake(client: Client, version: int) -> Intake:
 def record_health_view(client: Client, intake: Intake, what: str) -> None:
     """Every look at health answers (the form, a version, the precautions) is on record."""
     add_health_view(client, intake, what)
-    audit.commit_view()
+    audit.journal_views()
 
 
 def add_health_view(client: Client, intake: Intake, what: str) -> None:

@@ -547,7 +547,7 @@ def record_page_views(where: str, *, note: TreatmentNote | None = None,
         add_health_view(client, intake, where)
         recorded = True
     if recorded:
-        audit.commit_view()
+        audit.journal_views()
 
 
 def _writable_note(visit: Visit, author: User, seen_version: int | None) -> TreatmentNote:

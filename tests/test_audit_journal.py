@@ -1,0 +1,178 @@
+"""Page views go on file as the page is served and into the sealed audit log within moments,
+and none is lost on the way: not when the database refuses, not when the worker is killed."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from clinic.audit.chain import Unsealed
+from clinic.audit.journal import journal
+from clinic.audit.models import AuditEvent
+from clinic.auth.models import Role
+from clinic.extensions import db
+from clinic.types import utcnow
+from tests.clients.conftest import make_client, make_intake  # noqa: F401 (fixtures)
+from tests.conftest import TEST_CONFIG, sign_in
+from tests.test_faults import chain_is_intact, refused_inserts
+
+ROOT = Path(__file__).resolve().parent.parent
+AN_HOUR = 3600
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    return {"AUDIT_VIEW_DELAY_SECONDS": AN_HOUR}  # sealed only when a test says so
+
+
+def health_views(app) -> list[AuditEvent]:
+    with app.app_context():
+        return list(db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "intake.viewed")))
+
+
+def journal_lines(app) -> int:
+    return sum(len(path.read_bytes().splitlines())
+               for path in journal(app).folder.glob("views-*.jsonl"))
+
+
+@pytest.fixture
+def viewed_client(client, signed_in, make_client, make_intake):  # noqa: F811
+    """A therapist has looked at a client's page, which shows the client's health answers."""
+    therapist = signed_in(Role.THERAPIST)
+    client_id = make_client()
+    make_intake(client_id, teeth_grinding="at night")
+
+    def view() -> int:
+        assert client.get(f"/clients/{client_id}").status_code == 200
+        return client_id
+
+    view.therapist = therapist
+    return view
+
+
+def test_a_view_is_on_file_when_the_page_is_served_and_in_the_log_once_sealed(
+    app, viewed_client
+):
+    client_id = viewed_client()
+    assert health_views(app) == []
+    assert journal_lines(app) == 1
+
+    with app.app_context():
+        assert journal(app).seal_host() == 1
+    [event] = health_views(app)
+    assert (event.actor_id, event.client_id) == (viewed_client.therapist.id, client_id)
+    assert event.ip == "127.0.0.1" and '"view": "client page"' in event.detail
+    assert journal_lines(app) == 0
+    assert chain_is_intact(app)
+
+
+@pytest.fixture
+def health_page(make_user, make_client, make_intake):  # noqa: F811
+    """A therapist signed in on an app of the test's own, and a page showing health answers."""
+    client_id = make_client()
+    make_intake(client_id)
+    therapist = make_user(Role.THERAPIST)
+
+    def open_on(app):
+        browser = app.test_client()
+        sign_in(browser, therapist)
+        return browser, f"/clients/{client_id}"
+
+    return open_on
+
+
+def test_the_worker_seals_its_views_within_the_delay(build_app, health_page):
+    app = build_app(AUDIT_VIEW_DELAY_SECONDS=0.1)
+    browser, url = health_page(app)
+    assert browser.get(url).status_code == 200
+    deadline = time.monotonic() + 10
+    while not health_views(app) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(health_views(app)) == 1
+    assert chain_is_intact(app)
+
+
+def test_views_the_database_refuses_stay_on_file_until_it_takes_them(app, viewed_client):
+    viewed_client()
+    with refused_inserts(app, "audit_event"), app.app_context():
+        assert journal(app).seal_host() == 0
+    assert journal_lines(app) == 1 and health_views(app) == []
+
+    with app.app_context():
+        assert journal(app).seal_host() == 1
+    assert len(health_views(app)) == 1 and chain_is_intact(app)
+
+
+def test_a_page_is_served_when_its_views_cannot_be_sealed_at_once(build_app, health_page):
+    app = build_app(AUDIT_VIEW_DELAY_SECONDS=0)  # sealed before the page is served, normally
+    browser, url = health_page(app)
+    with refused_inserts(app, "audit_event"):
+        assert browser.get(url).status_code == 200
+    assert journal_lines(app) == 1 and health_views(app) == []
+    assert browser.get(url).status_code == 200
+    assert len(health_views(app)) == 2 and journal_lines(app) == 0
+
+
+KILLED_WORKER = """
+import os, signal, sys
+from clinic import create_app
+from clinic.audit.chain import Unsealed
+from clinic.audit.chain import Unsealed
+from clinic.audit.journal import journal
+from clinic.types import utcnow
+
+app = create_app({**eval(sys.argv[1]), "AUDIT_VIEW_DELAY_SECONDS": 3600})
+journal(app).append([Unsealed(utcnow(), "intake.viewed", "client", "7", None, "10.0.0.9", 7,
+                              '{"view": "intake"}')])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_views_of_a_killed_worker_are_sealed_by_another(app, database_url):
+    settings = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                "AUDIT_VIEW_JOURNAL": str(journal(app).folder)}
+    worker = subprocess.run([sys.executable, "-c", KILLED_WORKER, repr(settings)], cwd=ROOT,
+                            env={**os.environ, "CLINIC_ENV": "development"}, check=False)
+    assert worker.returncode == -signal.SIGKILL
+    [left] = journal(app).folder.glob("views-*.jsonl")
+
+    with app.app_context():
+        assert journal(app).seal_host() == 1
+    [event] = health_views(app)
+    assert (event.client_id, event.ip, event.detail) == (7, "10.0.0.9", '{"view": "intake"}')
+    assert not left.exists()  # the dead worker's journal is done with
+    assert chain_is_intact(app)
+
+
+def test_half_a_line_left_by_a_machine_that_stopped_holds_back_no_other_view(
+    app, viewed_client, caplog
+):
+    viewed_client()
+    [path] = journal(app).folder.glob("views-*.jsonl")
+    whole = path.read_bytes()
+    path.write_bytes(whole[:40] + b"\n" + whole)
+
+    with app.app_context():
+        assert journal(app).seal_host() == 1
+    assert len(health_views(app)) == 1 and journal_lines(app) == 0
+    assert "could not be read and is left out of the audit log" in caplog.text
+
+
+def test_a_view_by_someone_the_database_does_not_know_holds_back_no_other_view(
+    app, viewed_client, caplog
+):
+    """As after restoring a backup older than a staff member whose views were on file."""
+    viewed_client()
+    journal(app).append([Unsealed(utcnow(), "intake.viewed", "client", "7", 999_999,
+                                  "10.0.0.9", 7, None)])
+    with app.app_context():
+        journal(app).seal_host()
+    assert len(health_views(app)) == 1 and journal_lines(app) == 0
+    assert "a page view the database refuses is left out of the audit log" in caplog.text
+    assert chain_is_intact(app)
