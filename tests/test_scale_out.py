@@ -1,8 +1,10 @@
-"""Two app servers on one database behave as one: sign-in throttling and sign-out are shared."""
+"""App servers on one database behave as one: sign-in throttling and sign-out are shared, and
+page views a killed worker left on file reach the audit log."""
 
 import copy
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -10,12 +12,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
 
+from clinic.audit.journal import journal
 from clinic.auth.models import Role
+from tests.clients.conftest import make_client, make_intake  # noqa: F401 (fixtures)
+from tests.test_audit_journal import health_views
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,9 +32,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def app_servers(app, database_url):
-    """Two gunicorn servers, separate processes, sharing the test database and secret key."""
+@contextmanager
+def gunicorn_servers(app, database_url: str, count: int, *options: str, **settings: str):
+    """App servers, separate gunicorn processes, sharing the test database and secret key."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -36,13 +42,14 @@ def app_servers(app, database_url):
         "SECRET_KEY": "shared-by-every-app-server-of-the-clinic",
         "SESSION_COOKIE_SECURE": "0",
         "CLINIC_ENV": "production",
+        **settings,
     }
     servers = []
-    for _ in range(2):
+    for _ in range(count):
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-             "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", *options, "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         servers.append((process, f"http://127.0.0.1:{port}"))
@@ -62,6 +69,12 @@ def app_servers(app, database_url):
         for process, _ in servers:
             process.terminate()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def app_servers(app, database_url):
+    with gunicorn_servers(app, database_url, 2) as urls:
+        yield urls
 
 
 class Browser:
@@ -123,3 +136,28 @@ def test_signing_out_on_one_server_ends_the_session_on_the_other(app_servers, ma
     browser.post(f"{second}/logout", {})
     _, url, _ = captured.get(f"{first}/")
     assert url.startswith(f"{first}/login")
+
+
+def test_a_killed_workers_page_views_are_sealed_by_the_worker_that_replaces_it(
+    app, database_url, make_user, make_client, make_intake  # noqa: F811
+):
+    client_id = make_client()
+    make_intake(client_id)
+    member = make_user(Role.THERAPIST)
+    # The repository's gunicorn settings (its worker start-up), views sealed only after an hour.
+    with gunicorn_servers(app, database_url, 1, "-c", "gunicorn.conf.py",
+                          AUDIT_VIEW_DELAY_SECONDS="3600") as [server]:
+        browser = Browser()
+        browser.post(f"{server}/login", {"email": member.email, "password": member.password})
+        status, _, _ = browser.get(f"{server}/clients/{client_id}")
+        assert status == 200
+        [left] = journal(app).folder.glob("views-*.jsonl")
+        assert left.read_bytes().count(b"\n") == 1 and health_views(app) == []
+
+        os.kill(int(left.stem.rsplit("-", 1)[1]), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not health_views(app) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    [event] = health_views(app)
+    assert (event.actor_id, event.client_id) == (member.id, client_id)
+    assert not left.exists()

@@ -124,20 +124,22 @@ class ViewJournal:
         atexit.register(self._seal_quietly, self.path, remove=True)
 
     def _seal_every_delay(self) -> None:
+        own = False  # at first, only what ended processes left: a killed worker's replacement
         while True:
-            time.sleep(self.delay)
             try:
-                self.seal_host()
+                self.seal_host(own=own)
             except Exception:  # the worker's sealing must outlive any one failure
                 log.exception("sealing page views failed; trying again in %s s", self.delay)
+            own = True
+            time.sleep(self.delay)
 
-    def seal_host(self) -> int:
+    def seal_host(self, own: bool = True) -> int:
         """Seal this process's journal and those of this host's processes that have ended."""
         sealed = 0
         for path in self.folder.glob(f"{PREFIX}{self.host}-*{SUFFIX}"):
             pid = int(path.name.removeprefix(f"{PREFIX}{self.host}-").removesuffix(SUFFIX))
             if pid == os.getpid():
-                sealed += self._seal_quietly(path)
+                sealed += self._seal_quietly(path) if own else 0
             elif not _alive(pid):
                 sealed += self._seal_quietly(path, remove=True)
         return sealed
