@@ -64,12 +64,24 @@ def test_a_view_is_on_file_when_the_page_is_served_and_in_the_log_once_sealed(
     assert journal_lines(app) == 1
 
     with app.app_context():
-        assert journal(app).seal_host() == 1
+        assert journal(app).seal_all() == 1
     [event] = health_views(app)
     assert (event.actor_id, event.client_id) == (viewed_client.therapist.id, client_id)
     assert event.ip == "127.0.0.1" and '"view": "client page"' in event.detail
     assert journal_lines(app) == 0
     assert chain_is_intact(app)
+
+
+def test_a_journal_still_being_written_is_left_to_its_writer(app, build_app, viewed_client):
+    viewed_client()
+    other_worker = build_app(AUDIT_VIEW_DELAY_SECONDS=AN_HOUR)
+    with other_worker.app_context():
+        assert journal(other_worker).seal_all() == 0
+    assert journal_lines(app) == 1 and health_views(app) == []
+
+    with app.app_context():
+        assert journal(app).seal_all() == 1
+    assert len(health_views(app)) == 1
 
 
 @pytest.fixture
@@ -101,11 +113,11 @@ def test_the_worker_seals_its_views_within_the_delay(build_app, health_page):
 def test_views_the_database_refuses_stay_on_file_until_it_takes_them(app, viewed_client):
     viewed_client()
     with refused_inserts(app, "audit_event"), app.app_context():
-        assert journal(app).seal_host() == 0
+        assert journal(app).seal_all() == 0
     assert journal_lines(app) == 1 and health_views(app) == []
 
     with app.app_context():
-        assert journal(app).seal_host() == 1
+        assert journal(app).seal_all() == 1
     assert len(health_views(app)) == 1 and chain_is_intact(app)
 
 
@@ -143,7 +155,7 @@ def test_the_views_of_a_killed_worker_are_sealed_by_another(app, database_url):
     [left] = journal(app).folder.glob("views-*.jsonl")
 
     with app.app_context():
-        assert journal(app).seal_host() == 1
+        assert journal(app).seal_all() == 1
     [event] = health_views(app)
     assert (event.client_id, event.ip, event.detail) == (7, "10.0.0.9", '{"view": "intake"}')
     assert not left.exists()  # the dead worker's journal is done with
@@ -159,7 +171,7 @@ def test_half_a_line_left_by_a_machine_that_stopped_holds_back_no_other_view(
     path.write_bytes(whole[:40] + b"\n" + whole)
 
     with app.app_context():
-        assert journal(app).seal_host() == 1
+        assert journal(app).seal_all() == 1
     assert len(health_views(app)) == 1 and journal_lines(app) == 0
     assert "could not be read and is left out of the audit log" in caplog.text
 
@@ -172,7 +184,7 @@ def test_a_view_by_someone_the_database_does_not_know_holds_back_no_other_view(
     journal(app).append([Unsealed(utcnow(), "intake.viewed", "client", "7", 999_999,
                                   "10.0.0.9", 7, None)])
     with app.app_context():
-        journal(app).seal_host()
+        journal(app).seal_all()
     assert len(health_views(app)) == 1 and journal_lines(app) == 0
     assert "a page view the database refuses is left out of the audit log" in caplog.text
     assert chain_is_intact(app)

@@ -154,7 +154,7 @@ def test_a_killed_workers_page_views_are_sealed_by_the_worker_that_replaces_it(
         [left] = journal(app).folder.glob("views-*.jsonl")
         assert left.read_bytes().count(b"\n") == 1 and health_views(app) == []
 
-        os.kill(int(left.stem.rsplit("-", 1)[1]), signal.SIGKILL)
+        os.kill(int(left.stem.rsplit("-", 2)[1]), signal.SIGKILL)  # views-HOST-PID-TOKEN
         deadline = time.monotonic() + 60
         while not health_views(app) and time.monotonic() < deadline:
             time.sleep(0.2)

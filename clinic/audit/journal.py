@@ -4,18 +4,23 @@ sealed into the chain a batch at a time.
 Each page that shows health information or notes records who saw what. Committing those
 events with every page cost the record pages a quarter of their throughput: a commit per
 page, and on SQLite every other worker's cached pages thrown away by each one. So a page
-view's events are appended to a journal file of the worker's own (one `write`, no commit)
-and a thread of the worker seals what its journal holds into the chain every
-AUDIT_VIEW_DELAY_SECONDS, in one transaction that waits for the disk.
+view's events are appended to a journal file of the worker's own (one `write`, no commit),
+and a thread of the worker seals its journal into the chain every AUDIT_VIEW_DELAY_SECONDS,
+in one transaction that waits for the disk.
+
+A process holds a lock on the file it writes for as long as it writes it. To seal, it starts
+a new file and lets go of the full one; any journal that no process holds (let go of, or
+left by a process that ended, however it ended: the kernel drops the lock) is sealed by the
+first process to take its lock, then removed.
 
 What this keeps and what it costs:
-- A worker that dies, however it dies, loses no view: what it wrote is in the file, and
-  another worker of the same host seals the journal of a process that is gone. A power cut
-  may lose the views of the last moments not yet sealed (as a commit that does not wait for
-  the disk would); the journal folder must be on the host's own persistent disk.
+- A worker that dies loses no view: what it wrote is in the file, and the next worker to
+  seal (its replacement at once, the others within the delay) seals it. A power cut may lose
+  the views of the last moments not yet sealed, as a commit that does not wait for the disk
+  would; the journal folder must be on the server's own persistent disk.
 - A view reaches the audit log up to the delay after it happened; `occurred_at` says when.
-- A worker killed between sealing its journal and emptying it writes those views twice when
-  the journal is sealed again. A view may be on record twice, never not at all.
+- A process killed between sealing a journal and removing it leaves it to be sealed again:
+  a view may be on record twice, never not at all.
 With a delay of 0, every page seals its own views before it is served (the tests do).
 """
 
@@ -24,6 +29,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -54,61 +60,45 @@ def _decode(line: bytes) -> chain.Unsealed:
     return chain.Unsealed(datetime.fromisoformat(occurred_at), **fields)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
 class ViewJournal:
-    """One per app; each process appends to a file of its own (host and pid in its name)."""
+    """One per app; each process writes a file of its own and seals every file no one holds."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.folder = Path(app.config["AUDIT_VIEW_JOURNAL"])
         self.delay = max(0.0, float(app.config["AUDIT_VIEW_DELAY_SECONDS"]))
-        self.host = socket.gethostname()
-        self._pid: int | None = None  # the process the open journal file is for
-        self._sealing: int | None = None  # the process the sealing thread runs in
-        self._descriptor = -1
-        # flock excludes other open files, not other threads writing through the same one.
-        self._appending = threading.Lock()
-
-    @property
-    def path(self) -> Path:
-        return self.folder / f"{PREFIX}{self.host}-{os.getpid()}{SUFFIX}"
+        self._writer: int | None = None  # the process the open file is written by
+        self._file = -1
+        self._sealer: int | None = None  # the process the sealing thread runs in
+        # Between this process's threads: a page's append, and the sealer letting go of
+        # the file.
+        self._lock = threading.Lock()
 
     def append(self, events: list[chain.Unsealed]) -> None:
         """Put the events on file; on record for good once the journal is sealed."""
         text = "".join(_encode(event) for event in events).encode()
-        with self._appending:
-            descriptor = self._open()
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            try:
-                if os.fstat(descriptor).st_nlink == 0:
-                    # Sealed and removed as a dead process's journal just as this process,
-                    # given that process's pid, opened it: start a new file.
-                    os.close(descriptor)
-                    self._pid = None
-                    descriptor = self._open()
-                    fcntl.flock(descriptor, fcntl.LOCK_EX)
-                os.write(descriptor, text)
-            finally:
-                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        with self._lock:
+            if self._writer != os.getpid():  # the first views of a (forked) process
+                self._begin_file()
+            os.write(self._file, text)
         if self.delay == 0:
-            self._seal_quietly(self.path)
+            self.seal_all()
 
-    def _open(self) -> int:
-        if self._pid != os.getpid():  # a new process (a forked worker): a file of its own
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-            self.start()
-        return self._descriptor
+    def _begin_file(self) -> None:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        name = f"{PREFIX}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+        self._file = os.open(self.folder / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                             | os.O_EXCL, 0o600)
+        fcntl.flock(self._file, fcntl.LOCK_EX)  # held while this process writes the file
+        self._writer = os.getpid()
+        self.start()
+
+    def _let_go(self) -> None:
+        """Stop writing to this process's file, if it holds any view: it is sealed as any."""
+        with self._lock:
+            if self._writer == os.getpid() and os.fstat(self._file).st_size:
+                os.close(self._file)
+                self._writer = None
 
     def start(self) -> None:
         """Every delay, seal this process's journal and what ended processes left.
@@ -116,52 +106,55 @@ class ViewJournal:
         Once per process: gunicorn starts it as a worker starts, or a process's first page
         view does.
         """
-        if self.delay == 0 or self._sealing == os.getpid():
+        if self.delay == 0 or self._sealer == os.getpid():
             return
-        self._sealing = os.getpid()
+        self._sealer = os.getpid()
         threading.Thread(target=self._seal_every_delay, name="audit-view-journal",
                          daemon=True).start()
-        atexit.register(self._seal_quietly, self.path, remove=True)
+        atexit.register(self.seal_all)
 
     def _seal_every_delay(self) -> None:
-        own = False  # at first, only what ended processes left: a killed worker's replacement
+        # At first only what others left: a killed worker's replacement seals its views.
+        own = False
         while True:
             try:
-                self.seal_host(own=own)
+                self.seal_all(own=own)
             except Exception:  # the worker's sealing must outlive any one failure
                 log.exception("sealing page views failed; trying again in %s s", self.delay)
             own = True
             time.sleep(self.delay)
 
-    def seal_host(self, own: bool = True) -> int:
-        """Seal this process's journal and those of this host's processes that have ended."""
-        sealed = 0
-        for path in self.folder.glob(f"{PREFIX}{self.host}-*{SUFFIX}"):
-            pid = int(path.name.removeprefix(f"{PREFIX}{self.host}-").removesuffix(SUFFIX))
-            if pid == os.getpid():
-                sealed += self._seal_quietly(path) if own else 0
-            elif not _alive(pid):
-                sealed += self._seal_quietly(path, remove=True)
-        return sealed
+    def seal_all(self, own: bool = True) -> int:
+        """Seal this process's journal and every journal no process holds; returns how many
+        views went into the log."""
+        if own:
+            self._let_go()
+        return sum(self._seal_quietly(path)
+                   for path in sorted(self.folder.glob(f"{PREFIX}*{SUFFIX}")))
 
-    def _seal_quietly(self, path: Path, remove: bool = False) -> int:
+    def _seal_quietly(self, path: Path) -> int:
         # A database that does not answer now leaves the views on file for the next time.
         try:
             with self.app.app_context():
-                return self.seal(path, remove=remove)
+                return self.seal(path)
         except (SQLAlchemyError, OSError):
             log.warning("page views in %s could not be sealed yet; they stay on file", path,
                         exc_info=True)
             return 0
 
-    def seal(self, path: Path, remove: bool = False) -> int:
-        """Write what the journal holds into the chain, then empty it; returns how many."""
+    def seal(self, path: Path) -> int:
+        """Write what a journal no one holds into the chain and remove it; returns how many."""
         try:
-            handle = open(path, "r+b")  # noqa: SIM115 (held open, and locked, to the end)
+            handle = open(path, "rb")  # noqa: SIM115 (held open, and locked, to the end)
         except FileNotFoundError:
             return 0
         with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # being written, or being sealed by another process
+                return 0
+            if os.fstat(handle.fileno()).st_nlink == 0:  # sealed just now by another
+                return 0
             events = []
             for line in handle.read().splitlines():
                 try:
@@ -173,11 +166,8 @@ class ViewJournal:
                               "log: %r", path, line)
             if events:
                 self._write(events)
-                handle.truncate(0)
-            if remove:
-                path.unlink()
+            path.unlink()
         return len(events)
-
 
     def _write(self, events: list[chain.Unsealed]) -> None:
         try:
