@@ -85,6 +85,10 @@ class ViewJournal:
             self.seal_all()
 
     def _begin_file(self) -> None:
+        if self._writer is not None:
+            # Forked from a process writing its journal: that file is its parent's, and the
+            # parent's lock on it must end with the parent, not live on in this process.
+            os.close(self._file)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{PREFIX}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
         self._file = os.open(self.folder / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT
