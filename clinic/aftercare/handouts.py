@@ -14,7 +14,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import current_app, render_template
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic import mail, paging
@@ -279,32 +279,31 @@ class VisitHandouts:
     previous: LastHandout | None
 
 
-# Built once each: the visit page asks both on every load.
 @cache
 def _visit_handouts_statement():
-    return _handout_rows().where(Handout.visit_id == bindparam("visit")).order_by(Handout.id)
-
-
-@cache
-def _last_handout_statement():
-    return (select(Handout.created_at, Handout.techniques)
-            .join(Visit, Visit.id == Handout.visit_id)
-            .where(Handout.client_id == bindparam("client"),
-                   Visit.starts_at < bindparam("before"))
-            .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1))
-
-
-def _last_handout(visit: Visit) -> LastHandout | None:
-    found = db.session.connection().execute(
-        _last_handout_statement(), {"client": visit.client_id, "before": visit.starts_at}).first()
-    return LastHandout(found.created_at, titles_of(found.techniques)) if found else None
+    """This visit's handouts and the client's last one from an earlier visit, in one statement
+    (the visit page asks on every load): the earlier one is the row of another visit."""
+    earlier = (select(Handout.id)
+               .join(Visit, Visit.id == Handout.visit_id)
+               .where(Handout.client_id == bindparam("client"),
+                      Visit.starts_at < bindparam("before"))
+               .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
+               .scalar_subquery())
+    return (_handout_rows().add_columns(Handout.visit_id)
+            .where(or_(Handout.visit_id == bindparam("visit"), Handout.id == earlier))
+            .order_by(Handout.id))
 
 
 def for_visit(visit: Visit, user: User) -> VisitHandouts:
-    handouts = [_handout_row(record) for record in db.session.connection().execute(
-        _visit_handouts_statement(), {"visit": visit.id})]
+    rows = db.session.connection().execute(
+        _visit_handouts_statement(),
+        {"visit": visit.id, "client": visit.client_id, "before": visit.starts_at}).all()
     builder = can_build(visit, user)
-    return VisitHandouts(builder, handouts, _last_handout(visit) if builder else None)
+    earlier = next((row for row in rows if row.visit_id != visit.id), None)
+    return VisitHandouts(
+        builder, [_handout_row(row) for row in rows if row.visit_id == visit.id],
+        LastHandout(earlier.created_at, titles_of(earlier.techniques))
+        if builder and earlier else None)
 
 
 @cache

@@ -32,8 +32,7 @@ class ClientPage:
 def client_page(client_id: int, viewer: User, today: date) -> ClientPage:
     """What the page shows (the newest few of each list), with what it showed of health
     answers and notes put on record."""
-    client = services.get_client(client_id)
-    history = services.intake_history(client.id)
+    client, history = services.client_with_history(client_id)
     current = history[0] if history else None
     health_visible = can(viewer, "intake.read")
     page = ClientPage(

@@ -485,6 +485,24 @@ def intake_history(client_id: int) -> list[Intake]:
     return list(db.session.scalars(_intake_history_statement(), {"client": client_id}).unique())
 
 
+@cache
+def _client_with_history_statement():
+    return (select(Client, Intake)
+            .outerjoin(Intake, Intake.client_id == Client.id)
+            .where(Client.id == bindparam("client"))
+            .order_by(Intake.version.desc())
+            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+
+
+def client_with_history(client_id: int) -> tuple[Client, list[Intake]]:
+    """The client and `intake_history`, read together: the client page shows both."""
+    rows = db.session.execute(_client_with_history_statement(), {"client": client_id}).unique()
+    found = rows.all()
+    if not found:
+        abort(404)
+    return found[0][0], [intake for _, intake in found if intake is not None]
+
+
 def intake_status(history: list[Intake], now: datetime) -> str:
     if not history:
         return "none"

@@ -250,6 +250,11 @@ def test_the_next_visit_shows_the_last_handout_s_techniques(app, client, session
         page = page_text(client.get(where))
         assert re.search(r"Last handout \(\d+ \w+ \d{4}\): Jaw release for clenching and "
                          r"grinding\. Ask how the home care went\.", page), where
+    # The earlier handout is named, not listed among this visit's own.
+    generate(client, later.visit_id, [made.techniques["skull-base-release"]])
+    earlier, own = handouts(app)
+    page = client.get(f"/visits/{later.visit_id}").get_data(as_text=True)
+    assert f'href="/handouts/{own.id}"' in page and f'href="/handouts/{earlier.id}"' not in page
 
 
 def test_the_client_page_shows_the_latest_handout_and_links_to_all(
