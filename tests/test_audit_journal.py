@@ -131,6 +131,18 @@ def test_a_page_is_served_when_its_views_cannot_be_sealed_at_once(build_app, hea
     assert len(health_views(app)) == 2 and journal_lines(app) == 0
 
 
+def test_without_a_journal_to_write_to_a_pages_views_are_sealed_with_it(
+    build_app, health_page, tmp_path, caplog
+):
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("")
+    app = build_app(AUDIT_VIEW_JOURNAL=str(not_a_folder), AUDIT_VIEW_DELAY_SECONDS=AN_HOUR)
+    browser, url = health_page(app)
+    assert browser.get(url).status_code == 200
+    assert len(health_views(app)) == 1 and chain_is_intact(app)
+    assert "could not be put on file" in caplog.text
+
+
 KILLED_WORKER = """
 import os, signal, sys
 from clinic import create_app

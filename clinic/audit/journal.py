@@ -77,10 +77,18 @@ class ViewJournal:
     def append(self, events: list[chain.Unsealed]) -> None:
         """Put the events on file; on record for good once the journal is sealed."""
         text = "".join(_encode(event) for event in events).encode()
-        with self._lock:
-            if self._writer != os.getpid():  # the first views of a (forked) process
-                self._begin_file()
-            os.write(self._file, text)
+        try:
+            with self._lock:
+                if self._writer != os.getpid():  # the first views of a (forked) process
+                    self._begin_file()
+                os.write(self._file, text)
+        except OSError:
+            # No journal to write to (a full disk, a folder it may not write in): the views go
+            # into the log with the page instead, as every view did before the journal.
+            log.warning("page views could not be put on file in %s; they are sealed at once",
+                        self.folder, exc_info=True)
+            self._write(events)
+            return
         if self.delay == 0:
             self.seal_all()
 
