@@ -496,8 +496,8 @@ def _client_with_history_statement():
 
 def client_with_history(client_id: int) -> tuple[Client, list[Intake]]:
     """The client and `intake_history`, read together: the client page shows both."""
-    rows = db.session.execute(_client_with_history_statement(), {"client": client_id}).unique()
-    found = rows.all()
+    found = db.session.execute(_client_with_history_statement(),
+                               {"client": client_id}).unique().all()
     if not found:
         abort(404)
     return found[0][0], [intake for _, intake in found if intake is not None]
