@@ -7,9 +7,10 @@ spent inside the database driver, each page beside the baseline.
 It reads the database `make bench` seeded (the SQLite file under instance/bench/, or
 BENCH_DATABASE_URL), seeding it first if it is empty. --profile prints where one page's time
 goes (cProfile, the 25 costliest functions by their own time and below). --other-writer has
-another connection commit a write before every request, as the other gunicorn worker's page
-views do under load: SQLite then drops the app connection's whole page cache and reads again
-every page the request needs (PostgreSQL's buffers are shared and stay).
+another connection commit a write before every request, as the other gunicorn worker's changes
+(and its page views, sealed once a second) do under load: SQLite then drops the app
+connection's whole page cache and reads again every page the request needs (PostgreSQL's
+buffers are shared and stay).
 """
 
 import argparse

@@ -6,9 +6,11 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from clinic.audit.chain import Unsealed
@@ -41,32 +43,52 @@ def journal_lines(app) -> int:
                for path in journal(app).folder.glob("views-*.jsonl"))
 
 
+@dataclass(frozen=True)
+class HealthPage:
+    """A therapist signed in on an app, and the page of a client with health answers."""
+
+    browser: FlaskClient
+    url: str
+    client_id: int
+    therapist_id: int
+
+    def view(self) -> None:
+        assert self.browser.get(self.url).status_code == 200
+
+
 @pytest.fixture
-def viewed_client(client, signed_in, make_client, make_intake):  # noqa: F811
-    """A therapist has looked at a client's page, which shows the client's health answers."""
-    therapist = signed_in(Role.THERAPIST)
+def health_page(make_user, make_client, make_intake):  # noqa: F811
+    """Opens, on a given app, a page showing a client's health answers."""
     client_id = make_client()
-    make_intake(client_id, teeth_grinding="at night")
+    make_intake(client_id)
+    therapist = make_user(Role.THERAPIST)
 
-    def view() -> int:
-        assert client.get(f"/clients/{client_id}").status_code == 200
-        return client_id
+    def open_on(app) -> HealthPage:
+        browser = app.test_client()
+        sign_in(browser, therapist)
+        return HealthPage(browser, f"/clients/{client_id}", client_id, therapist.id)
 
-    view.therapist = therapist
-    return view
+    return open_on
+
+
+@pytest.fixture
+def viewed_client(app, health_page):
+    """Looks at the page on the test's app, each time it is called."""
+    return health_page(app).view
 
 
 def test_a_view_is_on_file_when_the_page_is_served_and_in_the_log_once_sealed(
-    app, viewed_client
+    app, health_page
 ):
-    client_id = viewed_client()
+    page = health_page(app)
+    page.view()
     assert health_views(app) == []
     assert journal_lines(app) == 1
 
     with app.app_context():
         assert journal(app).seal_all() == 1
     [event] = health_views(app)
-    assert (event.actor_id, event.client_id) == (viewed_client.therapist.id, client_id)
+    assert (event.actor_id, event.client_id) == (page.therapist_id, page.client_id)
     assert event.ip == "127.0.0.1" and '"view": "client page"' in event.detail
     assert journal_lines(app) == 0
     assert chain_is_intact(app)
@@ -84,25 +106,9 @@ def test_a_journal_still_being_written_is_left_to_its_writer(app, build_app, vie
     assert len(health_views(app)) == 1
 
 
-@pytest.fixture
-def health_page(make_user, make_client, make_intake):  # noqa: F811
-    """A therapist signed in on an app of the test's own, and a page showing health answers."""
-    client_id = make_client()
-    make_intake(client_id)
-    therapist = make_user(Role.THERAPIST)
-
-    def open_on(app):
-        browser = app.test_client()
-        sign_in(browser, therapist)
-        return browser, f"/clients/{client_id}"
-
-    return open_on
-
-
 def test_the_worker_seals_its_views_within_the_delay(build_app, health_page):
     app = build_app(AUDIT_VIEW_DELAY_SECONDS=0.1)
-    browser, url = health_page(app)
-    assert browser.get(url).status_code == 200
+    health_page(app).view()
     deadline = time.monotonic() + 10
     while not health_views(app) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -123,11 +129,11 @@ def test_views_the_database_refuses_stay_on_file_until_it_takes_them(app, viewed
 
 def test_a_page_is_served_when_its_views_cannot_be_sealed_at_once(build_app, health_page):
     app = build_app(AUDIT_VIEW_DELAY_SECONDS=0)  # sealed before the page is served, normally
-    browser, url = health_page(app)
+    page = health_page(app)
     with refused_inserts(app, "audit_event"):
-        assert browser.get(url).status_code == 200
+        page.view()
     assert journal_lines(app) == 1 and health_views(app) == []
-    assert browser.get(url).status_code == 200
+    page.view()
     assert len(health_views(app)) == 2 and journal_lines(app) == 0
 
 
@@ -137,8 +143,7 @@ def test_without_a_journal_to_write_to_a_pages_views_are_sealed_with_it(
     not_a_folder = tmp_path / "not-a-folder"
     not_a_folder.write_text("")
     app = build_app(AUDIT_VIEW_JOURNAL=str(not_a_folder), AUDIT_VIEW_DELAY_SECONDS=AN_HOUR)
-    browser, url = health_page(app)
-    assert browser.get(url).status_code == 200
+    health_page(app).view()
     assert len(health_views(app)) == 1 and chain_is_intact(app)
     assert "could not be put on file" in caplog.text
 

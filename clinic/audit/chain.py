@@ -3,9 +3,10 @@
 Events are sealed when the session commits them. The commit first advances the chain head by
 the number of events it writes, with an UPDATE that locks that row (PostgreSQL) or the
 database (SQLite) until commit; so events get gap-free sequence numbers and each one chains
-to exactly the event committed before it. A page that records several views pays for one
-advance of the head, not one each. As the newest event goes in, a trigger (migration 0016)
-gives the head its hash, the one the next commit's events chain to.
+to exactly the event committed before it. A commit of several events (a batch of page views
+from the journal) pays for one advance of the head, not one each. As the newest event goes
+in, a trigger (migration 0016) gives the head its hash, the one the next commit's events
+chain to.
 """
 
 import hashlib

@@ -148,13 +148,13 @@ class ViewJournal:
         # A database that does not answer now leaves the views on file for the next time.
         try:
             with self.app.app_context():
-                return self.seal(path)
+                return self._seal(path)
         except (SQLAlchemyError, OSError):
             log.warning("page views in %s could not be sealed yet; they stay on file", path,
                         exc_info=True)
             return 0
 
-    def seal(self, path: Path) -> int:
+    def _seal(self, path: Path) -> int:
         """Write what a journal no one holds into the chain and remove it; returns how many."""
         try:
             handle = open(path, "rb")  # noqa: SIM115 (held open, and locked, to the end)

@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from sqlalchemy import (
     Integer,
+    Select,
     and_,
     bindparam,
     func,
@@ -472,12 +473,18 @@ def submit_at_desk(client: Client, answers: IntakeAnswers, staff_id: int) -> Int
     return intake
 
 
+def _newest_first(statement: Select) -> Select:
+    """A client's intakes in a statement, newest (current) first, with their ticked items.
+
+    The consent's text is the form's, not the history's: it loads when a page reads it.
+    """
+    return (statement.order_by(Intake.version.desc())
+            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+
+
 @cache
 def _intake_history_statement():
-    # The consent's text is the form's, not the history's: it loads when a page reads it.
-    return (select(Intake).where(Intake.client_id == bindparam("client"))
-            .order_by(Intake.version.desc())
-            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+    return _newest_first(select(Intake).where(Intake.client_id == bindparam("client")))
 
 
 def intake_history(client_id: int) -> list[Intake]:
@@ -487,11 +494,9 @@ def intake_history(client_id: int) -> list[Intake]:
 
 @cache
 def _client_with_history_statement():
-    return (select(Client, Intake)
-            .outerjoin(Intake, Intake.client_id == Client.id)
-            .where(Client.id == bindparam("client"))
-            .order_by(Intake.version.desc())
-            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+    return _newest_first(select(Client, Intake)
+                         .outerjoin(Intake, Intake.client_id == Client.id)
+                         .where(Client.id == bindparam("client")))
 
 
 def client_with_history(client_id: int) -> tuple[Client, list[Intake]]:
@@ -522,7 +527,7 @@ def record_health_view(client: Client, intake: Intake, what: str) -> None:
 
 
 def add_health_view(client: Client, intake: Intake, what: str) -> None:
-    """The health view's audit event, to be committed with the page's other views."""
+    """The health view's audit event, to be journaled with the page's other views."""
     audit.record("intake.viewed", "client", client.id,
                  detail={"version": intake.version, "view": what})
 

@@ -55,8 +55,7 @@ def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
         takes_addendum=(is_author and note is not None and note.signed
                         and can(viewer, "notes.write")),
     )
-    # Last, once the page has read all it shows: the commit then ends the request's only
-    # transaction, and no second one takes a connection from the pool again.
+    # Last, once the page has read all it shows: what it showed is known only then.
     services.record_page_views("visit page", note=note, client=visit.client,
                                intake=intake if health_visible else None)
     return page

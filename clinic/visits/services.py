@@ -533,7 +533,7 @@ def record_page_views(where: str, *, note: TreatmentNote | None = None,
                       client: Client | None = None, intake: Intake | None = None,
                       history: Iterable["HistoryRow"] = ()) -> None:
     """What a page showed of a note, of health answers and of note summaries in a client's
-    history, on record in one transaction (a commit is a write to disk)."""
+    history, on record in one write to the journal."""
     recorded = False
     if note is not None:
         audit.record("note.viewed", "treatment_note", note.id, client_id=note.visit.client_id,
