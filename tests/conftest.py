@@ -6,6 +6,7 @@ import re
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 import tinyhtml5
@@ -166,6 +167,14 @@ def csrf_token(client) -> str:
     """A CSRF token for this client's session, read from a real page as a browser would."""
     response = client.get("/login", follow_redirects=True)
     return CSRF_INPUT.search(response.get_data(as_text=True)).group(1)
+
+
+def dated(form: dict) -> dict:
+    """The form with each `timedelta` made the date that many days from today, read when the form
+    is sent: a date written into a parametrize list is read at collection, and a run may pass
+    midnight."""
+    return {name: (date.today() + value).isoformat() if isinstance(value, timedelta) else value
+            for name, value in form.items()}
 
 
 def post_form(client, url: str, data: dict | None = None, **kwargs):

@@ -40,8 +40,9 @@ def test_a_backup_taken_during_writes_restores_every_committed_row(app, make_use
     make_user(Role.ADMIN)
     writer = Writer(app)
     writer.start()
-    while writer.written < 50:
+    while writer.written < 50 and writer.is_alive():
         threading.Event().wait(0.01)
+    assert writer.is_alive(), "the writer stopped before the backup began"
     destination = tmp_path / "clinic.backup"
     result = app.test_cli_runner().invoke(args=["backup", str(destination)])
     writer.stop.set()

@@ -9,6 +9,7 @@ Two staff saving the same record: tests/clients/test_clients.py, tests/visits/te
 
 import re
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from tests.aftercare.conftest import session_visit, standard_library  # noqa: F4
 from tests.aftercare.test_builder import generate
 from tests.clients.conftest import make_client, make_intake  # noqa: F401 (fixtures)
 from tests.conftest import csrf_token, post_form, sign_in
-from tests.invoices.conftest import TODAY, load, make_invoice  # noqa: F401 (fixture)
+from tests.invoices.conftest import load, make_invoice  # noqa: F401 (fixture)
 from tests.invoices.test_pdf import pdf_text
 from tests.visits.conftest import make_visit  # noqa: F401 (fixture)
 
@@ -77,7 +78,7 @@ def test_a_pdf_that_fails_to_print_leaves_the_issued_invoice_as_it_was(
     signed_in(Role.RECEPTION)
     made = make_invoice()
     assert post_form(client, f"/invoices/{made.id}/issue").status_code == 302
-    number = f"INV-{TODAY.year}-000001"
+    number = f"INV-{date.today().year}-000001"
     assert load(app, made.id).number == number
 
     response = client.get(f"/invoices/{made.id}.pdf")
@@ -156,7 +157,7 @@ def test_an_issue_the_database_refuses_takes_no_number_and_leaves_no_gap(
     for made in (third, refused):
         assert post_form(client, f"/invoices/{made.id}/issue").status_code == 302
     assert [load(app, made.id).number for made in (first, third, refused)] == [
-        f"INV-{TODAY.year}-{n:06d}" for n in (1, 2, 3)]
+        f"INV-{date.today().year}-{n:06d}" for n in (1, 2, 3)]
     assert audit_actions(app).count("invoice.issued") == 3
     assert chain_is_intact(app)
 
@@ -166,7 +167,7 @@ def test_a_payment_the_database_refuses_is_not_half_recorded(
 ):
     signed_in(Role.RECEPTION)
     made = make_invoice(issue=True)
-    payment = {"method": "card", "amount": "50.00", "received_on": TODAY.isoformat()}
+    payment = {"method": "card", "amount": "50.00", "received_on": date.today().isoformat()}
     with refused_inserts(app, "payment"):
         assert_told_nothing_was_saved(post_form(client, f"/invoices/{made.id}/payments", payment))
     assert count(app, Payment) == 0

@@ -1,6 +1,6 @@
 """The client's page shows their visits (with note summaries for clinicians) and invoices."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from clinic.visits import services as visit_services
 from clinic.visits.models import Visit
 from tests.conftest import recorded_statements, sign_in
 from tests.invoices.conftest import completed_visit, make_invoice  # noqa: F401 (fixtures)
-from tests.visits.conftest import TODAY, make_client, make_visit  # noqa: F401 (fixtures)
+from tests.visits.conftest import make_client, make_visit  # noqa: F401 (fixtures)
 
 NOTE = {
     "subjective": "Clenching at night, jaw sore on waking.",
@@ -36,9 +36,9 @@ def test_a_therapist_sees_the_visits_newest_first_with_note_summaries(
 ):
     therapist = make_user(Role.THERAPIST)
     client_id = make_client(first_name="Ines", last_name="Moreau")
-    older = completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=14),
+    older = completed_visit(therapist, client_id=client_id, day=date.today() - timedelta(days=14),
                             service="Jaw and temples")
-    completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=1),
+    completed_visit(therapist, client_id=client_id, day=date.today() - timedelta(days=1),
                     service="Lifting facial")
     signed_note(app, therapist, older)
     sign_in(client, therapist)
@@ -101,8 +101,8 @@ def test_the_client_page_costs_the_same_queries_for_two_visits_or_twelve(
     def queries_for(visits: int, from_day: int) -> int:
         client_id = make_client()
         for n in range(visits):
-            make_visit(therapist, client_id=client_id, day=TODAY + timedelta(days=from_day + n),
-                       at=time(9))
+            make_visit(therapist, client_id=client_id, at=time(9),
+                       day=date.today() + timedelta(days=from_day + n))
         with recorded_statements(app) as statements:
             assert client.get(f"/clients/{client_id}").status_code == 200
         return len(statements)
@@ -117,10 +117,10 @@ def test_the_client_page_shows_the_latest_visits_and_pages_through_all(
     monkeypatch.setattr(visit_routes, "PER_PAGE", 2)
     therapist = make_user(Role.THERAPIST)
     client_id = make_client()
-    oldest = completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=30),
+    oldest = completed_visit(therapist, client_id=client_id, day=date.today() - timedelta(days=30),
                              service="Sinus relief facial")
     for days, service in ((20, "Jaw and temples"), (10, "Lifting facial")):
-        completed_visit(therapist, client_id=client_id, day=TODAY - timedelta(days=days),
+        completed_visit(therapist, client_id=client_id, day=date.today() - timedelta(days=days),
                         service=service)
     signed_note(app, therapist, oldest)
     sign_in(client, therapist)
@@ -147,7 +147,7 @@ def test_the_client_page_shows_the_latest_invoices_and_pages_through_all(
     monkeypatch.setattr(invoice_routes, "PER_PAGE", 2)
     client_id = make_client()
     oldest, older, newest = (
-        make_invoice(client_id=client_id, issue=True, issued_on=TODAY - timedelta(days=days))
+        make_invoice(client_id=client_id, issue=True, issued_on=date.today() - timedelta(days=days))
         for days in (30, 20, 10)
     )
     sign_in(client, make_user(Role.RECEPTION))

@@ -17,8 +17,6 @@ from clinic.visits.models import Visit, VisitStatus
 from tests.clients.conftest import make_client  # noqa: F401 (fixture)
 from tests.visits.conftest import make_visit  # noqa: F401 (fixture)
 
-TODAY = date.today()
-
 
 @pytest.fixture
 def make_service(app):
@@ -48,8 +46,9 @@ def make_invoice(app, make_client, make_user):  # noqa: F811 (the imported fixtu
     desk = None
 
     def create(*, client_id: int | None = None, lines=None, therapist=None, issue=False,
-               payments=(), method="card", issued_on: date = TODAY) -> Made:
+               payments=(), method="card", issued_on: date | None = None) -> Made:
         nonlocal desk
+        issued_on = issued_on or date.today()
         desk = desk or make_user("reception")
         client_id = client_id or make_client(address="12 Elm Street\nHalifax NS")
         with app.app_context():

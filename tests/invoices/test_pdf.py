@@ -4,6 +4,7 @@ import io
 import re
 import threading
 import typing
+from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,9 +25,8 @@ from clinic.pdf.render import (
     custom_properties_written_out,
     html_to_pdf,
 )
-from tests.invoices.conftest import TODAY, line
+from tests.invoices.conftest import line
 
-YEAR = TODAY.year
 SETTINGS = {**DEFAULTS, "name": "Harbourview Massage", "address": "214 Harbour Street\nHalifax",
             "tax_id": "GST 81234 5678 RT0001", "default_tax_rate": Decimal("15")}
 
@@ -67,10 +67,11 @@ def test_an_issued_invoice_pdf_carries_what_an_insurer_needs(
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Disposition"] == (
-        f'inline; filename="invoice-INV-{YEAR}-000001.pdf"')
+        f'inline; filename="invoice-INV-{date.today().year}-000001.pdf"')
     assert response.headers["Cache-Control"] == "no-store"
     text = squash(pdf_text(response.data))
-    for expected in (f"INV-{YEAR}-000001", "Harbourview Massage", "GST 81234 5678 RT0001",
+    number = f"INV-{date.today().year}-000001"
+    for expected in (number, "Harbourview Massage", "GST 81234 5678 RT0001",
                      "Jane Smith", "12 Elm Street", "Maya Okafor", "Registration no. RMT-10482",
                      "Facial massage, 60 min", "Subtotal 120.00", "Tax at 15 % 18.00",
                      "Total (CAD) 138.00", "Balance due 138.00", "Page 1 of 1"):
@@ -89,10 +90,10 @@ def test_a_reprint_says_duplicate_and_the_first_receipt_is_an_original(
     from tests.conftest import post_form
 
     post_form(client, f"/invoices/{made.id}/payments",
-              {"method": "card", "amount": "109.25", "received_on": TODAY.isoformat()})
+              {"method": "card", "amount": "109.25", "received_on": date.today().isoformat()})
     receipt = client.get(url)
     assert receipt.headers["Content-Disposition"] == (
-        f'inline; filename="receipt-INV-{YEAR}-000001.pdf"')
+        f'inline; filename="receipt-INV-{date.today().year}-000001.pdf"')
     text = squash(pdf_text(receipt.data))
     assert "Receipt" in text and "PAID" in text and "DUPLICATE" not in text
     assert "Paid in full: CAD 109.25 received with thanks" in text

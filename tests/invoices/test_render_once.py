@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,6 @@ from clinic.invoices import services
 from clinic.invoices.models import Invoice, InvoiceDocument
 from clinic.pdf import render
 from tests.conftest import post_form, sign_in
-from tests.invoices.conftest import TODAY
 from tests.invoices.test_pdf import pdf_text, settings  # noqa: F401 (fixture)
 
 
@@ -55,7 +55,8 @@ def reprinted(client, signed_in, settings, make_invoice, renders):  # noqa: F811
 
 def pay(client, invoice_id: int, amount: str):
     response = post_form(client, f"/invoices/{invoice_id}/payments",
-                         {"method": "cash", "amount": amount, "received_on": TODAY.isoformat()})
+                         {"method": "cash", "amount": amount,
+                          "received_on": date.today().isoformat()})
     assert response.status_code == 302
 
 

@@ -2,16 +2,17 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pypdf import PdfReader
 
 from clinic.auth.models import Role
 from clinic.invoices import routes, services
 from tests.conftest import post_form
-from tests.invoices.conftest import TODAY
 
-DAY = TODAY.isoformat()
+
+def today() -> str:
+    return date.today().isoformat()
 
 
 def _day_of_business(make_invoice, make_user, make_client):
@@ -28,7 +29,7 @@ def _day_of_business(make_invoice, make_user, make_client):
 def _void_and_refund(client, invoice_id):
     post_form(client, f"/invoices/{invoice_id}/void", {"reason": "Booked twice"})
     post_form(client, f"/invoices/{invoice_id}/refunds",
-              {"method": "card", "amount": "30.00", "received_on": DAY})
+              {"method": "card", "amount": "30.00", "received_on": today()})
 
 
 def test_the_close_out_totals_the_day_by_payment_method(
@@ -37,7 +38,7 @@ def test_the_close_out_totals_the_day_by_payment_method(
     signed_in(Role.RECEPTION)
     paid, part, voided = _day_of_business(make_invoice, make_user, make_client)
     _void_and_refund(client, voided.id)
-    page = client.get(f"/reports/day?date={DAY}").get_data(as_text=True)
+    page = client.get(f"/reports/day?date={today()}").get_data(as_text=True)
     assert "Close-out for" in page
     cash = page[page.index(">Cash<"):page.index(">Card<")]
     assert "109.25" in cash
@@ -56,17 +57,18 @@ def test_the_close_out_as_csv_and_pdf(client, signed_in, make_invoice, make_user
     signed_in(Role.RECEPTION)
     _paid, part, voided = _day_of_business(make_invoice, make_user, make_client)
     _void_and_refund(client, voided.id)
-    response = client.get(f"/reports/day.csv?date={DAY}")
+    response = client.get(f"/reports/day.csv?date={today()}")
     body = response.get_data(as_text=True)
     response.close()
-    assert response.headers["Content-Disposition"] == f"attachment; filename=close-out-{DAY}.csv"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f"attachment; filename=close-out-{today()}.csv"
     rows = list(csv.reader(io.StringIO(body)))
     assert ["Cash", "1", "109.25", "0.00", "109.25"] in rows
     assert ["Card", "3", "80.00", "30.00", "50.00"] in rows
     assert ["Total", "", "189.25", "30.00", "159.25"] in rows
     # A client's name never becomes a spreadsheet formula.
     assert any(row[:2] == [part.number, "'=HYPERLINK(1) Evil"] for row in rows)
-    pdf = client.get(f"/reports/day.pdf?date={DAY}")
+    pdf = client.get(f"/reports/day.pdf?date={today()}")
     assert pdf.headers["Cache-Control"] == "no-store"
     text = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
     assert "Close-out for" in text and "Total 189.25 30.00 159.25" in text
@@ -75,7 +77,7 @@ def test_the_close_out_as_csv_and_pdf(client, signed_in, make_invoice, make_user
 def test_another_day_shows_nothing_of_today(client, signed_in, make_invoice):
     signed_in(Role.RECEPTION)
     make_invoice(payments=["10.00"])
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
     page = client.get(f"/reports/day?date={yesterday}").get_data(as_text=True)
     assert "No invoices issued." in page and "No voids." in page
     assert client.get("/reports/day?date=not-a-date").status_code == 200
@@ -87,7 +89,7 @@ def test_revenue_by_therapist_and_service_counts_a_void_on_its_day(
     signed_in(Role.ADMIN)
     _paid, _part, voided = _day_of_business(make_invoice, make_user, make_client)
     _void_and_refund(client, voided.id)
-    page = client.get(f"/reports/revenue?start={DAY}&end={DAY}").get_data(as_text=True)
+    page = client.get(f"/reports/revenue?start={today()}&end={today()}").get_data(as_text=True)
     # Each invoice is 95.00 before tax; Jonah's second was voided the same day.
     maya = page[page.index("Maya Okafor"):]
     assert "95.00" in maya[:300]
@@ -120,7 +122,7 @@ def test_reception_has_no_revenue_report(client, signed_in):
 
 def _owing(make_invoice, days_ago):
     """Unpaid invoices issued so many days ago, each 109.25 with 9.25 paid: 100.00 owed."""
-    return [make_invoice(payments=["9.25"], issued_on=TODAY - timedelta(days=days))
+    return [make_invoice(payments=["9.25"], issued_on=date.today() - timedelta(days=days))
             for days in days_ago]
 
 
@@ -130,7 +132,7 @@ def test_the_close_out_lists_the_oldest_unpaid_invoices_and_totals_them_all(
     monkeypatch.setattr(services, "UNPAID_ON_CLOSE_OUT", 2)
     signed_in(Role.RECEPTION)
     oldest, older, newest = _owing(make_invoice, (30, 20, 10))
-    page = client.get(f"/reports/day?date={DAY}").get_data(as_text=True)
+    page = client.get(f"/reports/day?date={today()}").get_data(as_text=True)
     outstanding = page[page.index('id="outstanding-heading"'):]
     assert oldest.number in outstanding and older.number in outstanding
     assert newest.number not in outstanding
@@ -138,7 +140,7 @@ def test_the_close_out_lists_the_oldest_unpaid_invoices_and_totals_them_all(
     assert "The oldest 2 of 3 are listed" in outstanding
     # The desk follows the link to the unpaid invoices; the owner's report is the admin's.
     assert '/invoices?status=unpaid">See every unpaid invoice' in outstanding
-    response = client.get(f"/reports/day.csv?date={DAY}")
+    response = client.get(f"/reports/day.csv?date={today()}")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     response.close()
     assert ["Total outstanding (3)", "", "", "", "", "300.00"] in rows
@@ -151,13 +153,13 @@ def test_the_close_out_page_lists_some_of_a_busy_day_and_its_pdf_all(
     monkeypatch.setattr(routes, "LISTED_ON_CLOSE_OUT", 2)
     signed_in(Role.RECEPTION)
     made = [make_invoice(payments=["109.25"]) for _ in range(3)]
-    page = client.get(f"/reports/day?date={DAY}").get_data(as_text=True)
+    page = client.get(f"/reports/day?date={today()}").get_data(as_text=True)
     issued = page[page.index('id="issued-heading"'):page.index('id="voids-heading"')]
     assert made[0].number in issued and made[1].number in issued
     assert made[2].number not in issued
     assert "Total issued (3)" in issued and "327.75" in issued
     assert "2 of 3 listed" in issued
-    pdf = client.get(f"/reports/day.pdf?date={DAY}")
+    pdf = client.get(f"/reports/day.pdf?date={today()}")
     text = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
     assert all(invoice.number in text for invoice in made)
 

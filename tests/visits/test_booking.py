@@ -1,6 +1,6 @@
 """Booking a visit: what is refused, with which message, and what the schedule then shows."""
 
-from datetime import time
+from datetime import date, time
 
 from sqlalchemy import func, select
 
@@ -8,7 +8,7 @@ from clinic.auth.models import Role
 from clinic.extensions import db
 from clinic.visits.models import Visit
 from tests.conftest import post_form
-from tests.visits.conftest import TODAY, later
+from tests.visits.conftest import later
 
 
 def _visits(app) -> int:
@@ -16,10 +16,10 @@ def _visits(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Visit))
 
 
-def _book(client, client_id, therapist_id, *, day=TODAY, start="10:00", minutes=60, **extra):
+def _book(client, client_id, therapist_id, *, day=None, start="10:00", minutes=60, **extra):
     return post_form(client, "/visits/new", {
         "client_id": client_id, "therapist_id": therapist_id, "service_name": "Facial massage",
-        "day": day.isoformat(), "start": start, "minutes": minutes, **extra,
+        "day": (day or date.today()).isoformat(), "start": start, "minutes": minutes, **extra,
     })
 
 

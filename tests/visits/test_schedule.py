@@ -10,7 +10,7 @@ from clinic.extensions import db
 from clinic.home import routes as home_routes
 from clinic.visits.services import week_start
 from tests.conftest import post_form, recorded_statements, sign_in
-from tests.visits.conftest import TODAY, later
+from tests.visits.conftest import later
 
 
 def test_the_day_view_has_a_column_per_therapist(client, signed_in, make_user, make_visit,
@@ -21,12 +21,12 @@ def test_the_day_view_has_a_column_per_therapist(client, signed_in, make_user, m
     make_visit(maya, client_id=make_client(first_name="Ann", last_name="Lee"), at=time(9))
     make_visit(jonah, client_id=make_client(first_name="Bo", last_name="Kim"), at=time(9))
     make_visit(maya, client_id=make_client(first_name="Cy", last_name="Day"), day=later(1))
-    page = client.get(f"/schedule?date={TODAY.isoformat()}").get_data(as_text=True)
+    page = client.get(f"/schedule?date={date.today().isoformat()}").get_data(as_text=True)
     page = page[page.index('<div class="schedule'):]
     assert page.index("Jonah Reyes") < page.index("Bo Kim") < page.index("Maya Okafor") < (
         page.index("Ann Lee"))
     assert "Cy Day" not in page
-    only_maya = client.get(f"/schedule?date={TODAY.isoformat()}&therapist={maya.id}")
+    only_maya = client.get(f"/schedule?date={date.today().isoformat()}&therapist={maya.id}")
     assert "Ann Lee" in only_maya.get_data(as_text=True)
     assert "Bo Kim" not in only_maya.get_data(as_text=True)
 
@@ -42,7 +42,7 @@ def test_everyones_day_shows_three_therapists_a_page(client, signed_in, make_use
     for n, name in enumerate(names):
         make_visit(make_user(Role.THERAPIST, name=name),
                    client_id=make_client(first_name="Client", last_name=f"Of{n}"))
-    first = client.get(f"/schedule?date={TODAY.isoformat()}").get_data(as_text=True)
+    first = client.get(f"/schedule?date={date.today().isoformat()}").get_data(as_text=True)
     assert _columns(first) == names[:3]
     assert "Page 1 of 2 (4 therapists)" in first
     assert "Client Of2" in first and "Client Of3" not in first
@@ -52,14 +52,14 @@ def test_everyones_day_shows_three_therapists_a_page(client, signed_in, make_use
     assert "Client Of3" in second and "Client Of0" not in second
     # Another day keeps the same therapists; choosing "Everyone" again starts at the first.
     assert f"date={later(1).isoformat()}&amp;view=day&amp;therapist=all&amp;page=2" in second
-    everyone = client.get(f"/schedule?date={TODAY.isoformat()}&therapist=all")
+    everyone = client.get(f"/schedule?date={date.today().isoformat()}&therapist=all")
     assert _columns(everyone.get_data(as_text=True)) == names[:3]
 
 
 def test_a_page_past_the_last_therapist_says_so(client, signed_in, make_user):
     signed_in(Role.RECEPTION)
     make_user(Role.THERAPIST, name="Ada Lind")
-    page = client.get(f"/schedule?date={TODAY.isoformat()}&page=3").get_data(as_text=True)
+    page = client.get(f"/schedule?date={date.today().isoformat()}&page=3").get_data(as_text=True)
     assert "There is no page 3." in page and _columns(page) == []
     assert "No therapists yet" not in page
 
@@ -75,10 +75,10 @@ def test_visits_of_someone_no_longer_bookable_keep_a_column_after_everyone_else(
         db.session.commit()
     for name in ("Bea Moss", "Cal Nye", "Dev Ong"):
         make_user(Role.THERAPIST, name=name)
-    first = client.get(f"/schedule?date={TODAY.isoformat()}").get_data(as_text=True)
+    first = client.get(f"/schedule?date={date.today().isoformat()}").get_data(as_text=True)
     assert _columns(first) == ["Bea Moss", "Cal Nye", "Dev Ong"]
     assert "Aaron Left</option>" not in first  # not offered for booking or choosing
-    second = client.get(f"/schedule?date={TODAY.isoformat()}&page=2").get_data(as_text=True)
+    second = client.get(f"/schedule?date={date.today().isoformat()}&page=2").get_data(as_text=True)
     assert _columns(second) == ["Aaron Left"] and "Kept Visit" in second
     # On a day without their visits they have no column.
     other_day = client.get(f"/schedule?date={later(1).isoformat()}").get_data(as_text=True)
@@ -92,10 +92,10 @@ def test_one_therapist_and_the_week_are_not_paged(client, signed_in, make_user, 
               for name in ("Ada Lind", "Bea Moss", "Cal Nye", "Dev Ong")]
     for n, person in enumerate(people):
         make_visit(person, client_id=make_client(first_name="Client", last_name=f"Of{n}"))
-    week = client.get(f"/schedule?date={TODAY.isoformat()}&view=week&therapist=all&page=2")
+    week = client.get(f"/schedule?date={date.today().isoformat()}&view=week&therapist=all&page=2")
     week = week.get_data(as_text=True)
     assert all(f"Client Of{n}" in week for n in range(4)) and "Page 1 of" not in week
-    one = client.get(f"/schedule?date={TODAY.isoformat()}&therapist={people[3].id}&page=2")
+    one = client.get(f"/schedule?date={date.today().isoformat()}&therapist={people[3].id}&page=2")
     assert _columns(one.get_data(as_text=True)) == ["Dev Ong"]
 
 
@@ -103,13 +103,13 @@ def test_the_week_view_shows_seven_days_from_monday(client, signed_in, make_user
                                                     make_client):
     signed_in(Role.ADMIN)
     maya = make_user(Role.THERAPIST, name="Maya Okafor")
-    monday = week_start(TODAY)
+    monday = week_start(date.today())
     make_visit(maya, client_id=make_client(first_name="Ann", last_name="Lee"), day=monday)
     make_visit(maya, client_id=make_client(first_name="Cy", last_name="Day"),
                day=monday + timedelta(days=6))
     make_visit(maya, client_id=make_client(first_name="Ed", last_name="Out"),
                day=monday + timedelta(days=7))
-    page = client.get(f"/schedule?date={TODAY.isoformat()}&view=week").get_data(as_text=True)
+    page = client.get(f"/schedule?date={date.today().isoformat()}&view=week").get_data(as_text=True)
     for offset in range(7):
         day = monday + timedelta(days=offset)
         assert f"{day:%A} {day.day} {day:%B}" in page
@@ -133,7 +133,7 @@ def test_a_therapist_starts_on_their_own_day_and_can_see_everyone(client, make_u
 def test_a_bad_date_falls_back_to_today(client, signed_in):
     signed_in(Role.RECEPTION)
     page = client.get("/schedule?date=31-02-2020&therapist=x").get_data(as_text=True)
-    assert f"{TODAY:%A} {TODAY.day} {TODAY:%B}" in page
+    assert f"{date.today():%A} {date.today().day} {date.today():%B}" in page
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_the_therapist_home_lists_today_with_flags_and_notes_to_sign(
     make_visit(me, client_id=jane, at=time(9))
     make_visit(me, client_id=make_client(first_name="Ann", last_name="Lee"), at=time(11))
     yesterday = make_visit(me, client_id=make_client(first_name="Bo", last_name="Kim"),
-                           day=TODAY - timedelta(days=1))
+                           day=date.today() - timedelta(days=1))
     sign_in(client, me)
     post_form(client, f"/visits/{yesterday}/note",
               {"subjective": "S", "assessment": "A", "version": "", "action": "save"})
@@ -198,7 +198,7 @@ def test_the_therapist_home_lists_the_oldest_notes_to_sign_and_counts_them_all(
     sign_in(client, me)
     for days, name in ((3, "Oldest"), (2, "Older"), (1, "Newest")):
         visit = make_visit(me, client_id=make_client(first_name=name, last_name="Client"),
-                           day=TODAY - timedelta(days=days))
+                           day=date.today() - timedelta(days=days))
         post_form(client, f"/visits/{visit}/note",
                   {"subjective": "S", "version": "", "action": "save"})
     page = client.get("/").get_data(as_text=True)
