@@ -32,14 +32,14 @@ class ClientPage:
 def client_page(client_id: int, viewer: User, today: date) -> ClientPage:
     """What the page shows (the newest few of each list), with what it showed of health
     answers and notes put on record."""
-    client, history = services.client_with_history(client_id)
+    client, history, open_links = services.client_record(client_id)
     current = history[0] if history else None
     health_visible = can(viewer, "intake.read")
     page = ClientPage(
         client=client,
         history=history,
         status=services.intake_status(history, utcnow()),
-        open_links=services.open_links(client.id),
+        open_links=open_links,
         precautions=precautions(current, today),
         health_visible=health_visible,
         visits=visit_services.client_history(client.id, can(viewer, "notes.read"),

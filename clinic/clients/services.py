@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    exists,
     func,
     not_,
     or_,
@@ -492,20 +493,6 @@ def intake_history(client_id: int) -> list[Intake]:
     return list(db.session.scalars(_intake_history_statement(), {"client": client_id}).unique())
 
 
-@cache
-def _client_with_history_statement():
-    return _newest_first(select(Client, Intake)
-                         .outerjoin(Intake, Intake.client_id == Client.id)
-                         .where(Client.id == bindparam("client")))
-
-
-def client_with_history(client_id: int) -> tuple[Client, list[Intake]]:
-    """The client and `intake_history`, read together: the client page shows both."""
-    found = db.session.execute(_client_with_history_statement(),
-                               {"client": client_id}).unique().all()
-    if not found:
-        abort(404)
-    return found[0][0], [intake for _, intake in found if intake is not None]
 
 
 def intake_status(history: list[Intake], now: datetime) -> str:
@@ -628,18 +615,44 @@ class OpenLink(NamedTuple):
     expires_at: datetime
 
 
+class ClientRecord(NamedTuple):
+    client: Client
+    # `intake_history`: newest (current) first.
+    history: list[Intake]
+    open_links: list[OpenLink]
+
+
+def _open_link_of(client_id) -> tuple:
+    return (IntakeLink.client_id == client_id, IntakeLink.used_at.is_(None),
+            IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > bindparam("now"))
+
+
+@cache
+def _client_record_statement():
+    any_open_link = exists().where(*_open_link_of(Client.id)).label("any_open_link")
+    return _newest_first(select(Client, Intake, any_open_link)
+                         .outerjoin(Intake, Intake.client_id == Client.id)
+                         .where(Client.id == bindparam("client")))
+
+
 @cache
 def _open_links_statement():
     return (select(IntakeLink.id, IntakeLink.created_at, IntakeLink.emailed_to,
                    IntakeLink.expires_at)
-            .where(IntakeLink.client_id == bindparam("client"), IntakeLink.used_at.is_(None),
-                   IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > bindparam("now"))
-            .order_by(IntakeLink.id.desc()))
+            .where(*_open_link_of(bindparam("client"))).order_by(IntakeLink.id.desc()))
 
 
-def open_links(client_id: int) -> list[OpenLink]:
-    return [OpenLink(*row) for row in db.session.connection().execute(
-        _open_links_statement(), {"client": client_id, "now": utcnow()})]
+def client_record(client_id: int) -> ClientRecord:
+    """The client with their intakes and open links, as the client page shows them. The links
+    are read by a second statement only when there are any: most clients have none."""
+    parameters = {"client": client_id, "now": utcnow()}
+    found = db.session.execute(_client_record_statement(), parameters).unique().all()
+    if not found:
+        abort(404)
+    client, _, any_open_link = found[0]
+    links = [OpenLink(*row) for row in db.session.connection().execute(
+        _open_links_statement(), parameters)] if any_open_link else []
+    return ClientRecord(client, [intake for _, intake, _ in found if intake is not None], links)
 
 
 def revoke_link(client: Client, link_id: int) -> None:

@@ -145,6 +145,22 @@ def test_a_new_link_withdraws_the_one_before(client, robin, make_link):
     assert client.get(f"/intake/{second}").status_code == 200
 
 
+def test_the_client_page_lists_the_links_still_open_and_no_others(
+    app, client, signed_in, robin, make_link
+):
+    signed_in(Role.RECEPTION)
+    assert "Withdraw link" not in page_text(client.get(f"/clients/{robin}"))
+    make_link(robin)
+    make_link(robin)  # withdraws the first
+    page = page_text(client.get(f"/clients/{robin}"))
+    assert page.count("Withdraw link") == 1 and "Send a new link" in page
+    with app.app_context():
+        db.session.execute(update(IntakeLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    page = page_text(client.get(f"/clients/{robin}"))
+    assert "Withdraw link" not in page and "Send an intake link" in page
+
+
 def test_the_form_does_not_open_or_save_before_the_birth_date_is_confirmed(
     app, client, robin, make_link
 ):
