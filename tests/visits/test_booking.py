@@ -1,7 +1,10 @@
 """Booking a visit: what is refused, with which message, and what the schedule then shows."""
 
-from datetime import date, time
+import os
+import time as clock
+from datetime import UTC, date, datetime, time
 
+import pytest
 from sqlalchemy import func, select
 
 from clinic.auth.models import Role
@@ -142,3 +145,34 @@ def test_a_booking_is_audited(app, client, signed_in, make_user, make_client):
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.booked"))
         assert event.actor_id == desk.id
+
+
+@pytest.fixture
+def in_halifax():
+    """The app server run with the clinic's zone in TZ, as docs/deploy.md asks."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Halifax"
+    clock.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    clock.tzset()
+
+
+def test_a_late_evening_visit_is_on_the_clinic_s_day_and_stored_in_utc(
+    app, client, signed_in, make_user, make_client, in_halifax
+):
+    signed_in(Role.RECEPTION)
+    maya = make_user(Role.THERAPIST, name="Maya Okafor")
+    jane = make_client(first_name="Jane", last_name="Doyle")
+    evening = date(2026, 11, 26)
+    assert _book(client, jane, maya.id, day=evening, start="21:30").status_code == 302
+    with app.app_context():
+        stored = db.session.scalars(select(Visit.starts_at)).one()
+    assert stored == datetime(2026, 11, 27, 1, 30, tzinfo=UTC)  # Halifax is UTC-4 in November
+    on_the_day = client.get(f"/schedule?date={evening.isoformat()}").get_data(as_text=True)
+    assert "Jane Doyle" in on_the_day and "21:30\u201322:30" in on_the_day
+    next_day = client.get("/schedule?date=2026-11-27").get_data(as_text=True)
+    assert "Jane Doyle" not in next_day
