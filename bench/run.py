@@ -307,8 +307,15 @@ def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float,
                              statistics.median(load.p99_ms for load in loads),
                              sum(load.errors for load in loads))
         worst = max(load.p99_ms for load in loads)
-        log(f"{name}: {results[name].requests_per_second:.0f} req/s, p99 "
-            f"{results[name].p99_ms:.1f} ms (worst round {worst:.1f} ms)")
+        message = (f"{name}: {results[name].requests_per_second:.0f} req/s, p99 "
+                   f"{results[name].p99_ms:.1f} ms (worst round {worst:.1f} ms)")
+        if name != "baseline":
+            # How far the ratio moves from round to round: how much of a figure near its
+            # target is the machine's noise.
+            ratios = [load.requests_per_second / base.requests_per_second
+                      for load, base in zip(loads, runs["baseline"], strict=True)]
+            message += f", {min(ratios):.2f} to {max(ratios):.2f}x the baseline round by round"
+        log(message)
     return results
 
 
