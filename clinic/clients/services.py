@@ -493,8 +493,6 @@ def intake_history(client_id: int) -> list[Intake]:
     return list(db.session.scalars(_intake_history_statement(), {"client": client_id}).unique())
 
 
-
-
 def intake_status(history: list[Intake], now: datetime) -> str:
     if not history:
         return "none"
@@ -623,6 +621,8 @@ class ClientRecord(NamedTuple):
 
 
 def _open_link_of(client_id) -> tuple:
+    """A link of the client's that can still be used: not used, not withdrawn, and not expired
+    by the :now parameter."""
     return (IntakeLink.client_id == client_id, IntakeLink.used_at.is_(None),
             IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > bindparam("now"))
 
