@@ -152,7 +152,6 @@ KILLED_WORKER = """
 import os, signal, sys
 from clinic import create_app
 from clinic.audit.chain import Unsealed
-from clinic.audit.chain import Unsealed
 from clinic.audit.journal import journal
 from clinic.types import utcnow
 
@@ -176,6 +175,38 @@ def test_the_views_of_a_killed_worker_are_sealed_by_another(app, database_url):
     [event] = health_views(app)
     assert (event.client_id, event.ip, event.detail) == (7, "10.0.0.9", '{"view": "intake"}')
     assert not left.exists()  # the dead worker's journal is done with
+    assert chain_is_intact(app)
+
+
+def a_view(client_id: int) -> Unsealed:
+    return Unsealed(utcnow(), "intake.viewed", "client", str(client_id), None, "10.0.0.9",
+                    client_id, '{"view": "intake"}')
+
+
+def test_a_forked_process_keeps_a_journal_of_its_own_and_no_hold_on_its_parent_s(app):
+    """A process forked while it writes its journal shares the file's lock with its child. The
+    child's first view must let go of that copy, or the parent's views stay unsealed for as
+    long as the child lives."""
+    journal(app).append([a_view(7)])
+    child = os.fork()
+    if child == 0:  # the child: one view, then stopped whole, its threads too
+        try:
+            journal(app).append([a_view(8)])
+            os.kill(os.getpid(), signal.SIGSTOP)
+        finally:
+            os._exit(0)
+    try:
+        os.waitpid(child, os.WUNTRACED)
+        assert len(list(journal(app).folder.glob("views-*.jsonl"))) == 2
+        with app.app_context():
+            assert journal(app).seal_all() == 1  # the parent's, while the child lives
+        assert [event.client_id for event in health_views(app)] == [7]
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    with app.app_context():
+        assert journal(app).seal_all() == 1  # the child's, once it has ended
+    assert sorted(event.client_id for event in health_views(app)) == [7, 8]
     assert chain_is_intact(app)
 
 
