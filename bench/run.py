@@ -312,8 +312,8 @@ def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float,
         if name != "baseline":
             # How far the ratio moves from round to round: how much of a figure near its
             # target is the machine's noise.
-            ratios = [load.requests_per_second / base.requests_per_second
-                      for load, base in zip(loads, runs["baseline"], strict=True)]
+            ratios = [load.requests_per_second / baseline.requests_per_second
+                      for load, baseline in zip(loads, runs["baseline"], strict=True)]
             message += f", {min(ratios):.2f} to {max(ratios):.2f}x the baseline round by round"
         log(message)
     return results

@@ -43,6 +43,12 @@ def journal_lines(app) -> int:
                for path in journal(app).folder.glob("views-*.jsonl"))
 
 
+def a_view(client_id: int, actor_id: int | None = None) -> Unsealed:
+    """A health view as a page records it, by a given member of staff or none."""
+    return Unsealed(utcnow(), "intake.viewed", "client", str(client_id), actor_id, "10.0.0.9",
+                    client_id, '{"view": "intake"}')
+
+
 @dataclass(frozen=True)
 class HealthPage:
     """A therapist signed in on an app, and the page of a client with health answers."""
@@ -178,11 +184,6 @@ def test_the_views_of_a_killed_worker_are_sealed_by_another(app, database_url):
     assert chain_is_intact(app)
 
 
-def a_view(client_id: int) -> Unsealed:
-    return Unsealed(utcnow(), "intake.viewed", "client", str(client_id), None, "10.0.0.9",
-                    client_id, '{"view": "intake"}')
-
-
 def test_a_forked_process_keeps_a_journal_of_its_own_and_no_hold_on_its_parent_s(app):
     """A process forked while it writes its journal shares the file's lock with its child. The
     child's first view must let go of that copy, or the parent's views stay unsealed for as
@@ -229,8 +230,7 @@ def test_a_view_by_someone_the_database_does_not_know_holds_back_no_other_view(
 ):
     """As after restoring a backup older than a staff member whose views were on file."""
     viewed_client()
-    journal(app).append([Unsealed(utcnow(), "intake.viewed", "client", "7", 999_999,
-                                  "10.0.0.9", 7, None)])
+    journal(app).append([a_view(7, actor_id=999_999)])
     with app.app_context():
         journal(app).seal_all()
     assert len(health_views(app)) == 1 and journal_lines(app) == 0
