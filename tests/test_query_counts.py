@@ -41,7 +41,7 @@ PAGES = {
     "client search": (lambda: "/clients?q=c", 3),
     "client page": (lambda: f"/clients/{_busiest_client()}", 6),  # 7 with open intake links
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4),
-    "visit page": (lambda: f"/visits/{_visit_with_note()}", 6),
+    "visit page": (lambda: f"/visits/{_visit_with_note()}", 5),
     "invoice list": (lambda: "/invoices?status=all", 3),
     "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6),
 }

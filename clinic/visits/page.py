@@ -36,8 +36,7 @@ class VisitPage:
 
 def visit_page(visit_id: int, viewer: User, today: date) -> VisitPage:
     notes_visible = can(viewer, "notes.read")
-    visit = services.get_visit(visit_id, with_note=notes_visible)
-    intake = services.current_intake(visit.client_id)
+    visit, intake = services.visit_and_intake(visit_id, with_note=notes_visible)
     health_visible = can(viewer, "intake.read")
     note = visit.note if notes_visible else None
     is_author = visit.therapist_id == viewer.id
