@@ -616,14 +616,17 @@ def _list_statement(every_status: bool, of_therapist: bool):
     """A page (:limit rows from :offset) of the invoices of the :statuses, or of every status,
     and of the :therapist when asked, newest first, each with the count of them all."""
     # Every status is no condition: SQLite would otherwise pick the status index and sort.
-    conditions = [] if every_status else [Invoice.status.in_(bindparam("statuses",
-                                                                       expanding=True))]
+    # The statuses and the page are written into the statement as it is sent: PostgreSQL then
+    # plans it once for each filter, where parameters had it plan again on every run (as for
+    # the unpaid invoices below).
+    conditions = [] if every_status else [Invoice.status.in_(
+        bindparam("statuses", expanding=True, literal_execute=True))]
     if of_therapist:
         conditions.append(_own_invoices())
     # The page is chosen on the invoice table alone, then joined: sorting every invoice with
     # its client and payments first costs the database a hundred times more.
     page_ids = paging.one_page(
-        select(Invoice.id).where(*conditions).order_by(*NEWEST_FIRST)
+        select(Invoice.id).where(*conditions).order_by(*NEWEST_FIRST), written=True,
     ).correlate(None)
     # Every invoice has its client, so the count needs no join either.
     return (_rows_statement().add_columns(*paging.totals_of(Invoice, *conditions))
