@@ -180,9 +180,9 @@ def start_server(url: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen(
         # Workers are not replaced during the run. gunicorn.conf.py replaces one after about
-        # 20,000 requests, hours of a clinic's day but a quarter of a minute of this load: the
+        # 20,000 requests, hours of a clinic's day but under a minute of this load: the
         # replacement's half second of warming up for PDFs fell on whichever page's round was
-        # running, and took a twentieth off that page's rate.
+        # running: up to a twentieth of that page's ten seconds.
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
          "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--max-requests", "0",
          "bench.app:app"],
