@@ -153,8 +153,8 @@ def delete(client_id: int):
 @requires("intake.read")
 def intake(client_id: int, version: int):
     client = services.get_client(client_id)
-    shown = services.get_intake(client, version)
     history = services.intake_history(client.id)
+    shown = services.version_of(history, version)
     previous = next((i for i in history if i.version == version - 1), None)
     services.record_health_view(client, shown, "intake")
     return render_template(

@@ -499,10 +499,12 @@ def intake_status(history: list[Intake], now: datetime) -> str:
     return "stale" if now - history[0].submitted_at > STALE_AFTER else "current"
 
 
-def get_intake(client: Client, version: int) -> Intake:
-    return db.first_or_404(
-        select(Intake).where(Intake.client_id == client.id, Intake.version == version)
-    )
+def version_of(history: list[Intake], version: int) -> Intake:
+    """The version asked for, from the client's `intake_history` (404 when there is none)."""
+    for intake in history:
+        if intake.version == version:
+            return intake
+    abort(404)
 
 
 def record_health_view(client: Client, intake: Intake, what: str) -> None:

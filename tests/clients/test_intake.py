@@ -106,6 +106,7 @@ def test_a_new_version_keeps_the_old_one_read_only_and_says_what_changed(
     assert "An older version, kept read-only" in old
     assert "<form method=\"post\"" not in old.split("<main", 1)[1]
     assert "Teeth grinding or clenching" in old and "warfarin" not in old
+    assert client.get(f"/clients/{client_id}/intakes/3").status_code == 404
 
 
 def test_the_desk_form_starts_from_the_current_answers(
