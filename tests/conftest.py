@@ -13,6 +13,7 @@ import tinyhtml5
 from flask_migrate import upgrade
 from sqlalchemy import delete, event
 
+from bench.seed import Size, seed
 from clinic import create_app
 from clinic.auth.models import Role, User
 from clinic.auth.passwords import hash_password
@@ -135,6 +136,18 @@ class StaffMember:
     password: str
     role: str
     name: str
+
+
+# The admin of a clinic seeded by `seed_clinic`.
+SEEDED_ADMIN = StaffMember(1, "admin@seeded.example", PASSWORD, "admin", "Seeded Admin")
+
+
+def seed_clinic(size: Size) -> None:
+    """Empty the database and seed a clinic of `size` into it as `make bench` does, with
+    SEEDED_ADMIN as its admin. In an app context."""
+    _empty_tables()
+    with db.engine.begin() as connection:
+        seed(connection, size, SEEDED_ADMIN.email, hash_password(SEEDED_ADMIN.password))
 
 
 @pytest.fixture

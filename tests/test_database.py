@@ -9,17 +9,14 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bench.seed import Size, seed
+from bench.seed import Size
 from clinic.audit import services as audit
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
-from clinic.auth.passwords import hash_password
 from clinic.database import end_read_only_transaction, may_write
 from clinic.extensions import db
 from clinic.invoices.models import Service
-from tests.conftest import PASSWORD, StaffMember, _empty_tables, sign_in
-
-ADMIN = "admin@plans.example"
+from tests.conftest import SEEDED_ADMIN, seed_clinic, sign_in
 
 
 def test_sqlite_is_durable_and_enforces_foreign_keys(app):
@@ -106,13 +103,11 @@ def test_the_invoice_list_is_planned_once_not_on_every_request(app, client):
     (a third of a millisecond each, on a clinic of 60,000 invoices)."""
     _postgresql_only(app)
     with app.app_context():
-        _empty_tables()
+        # Nearly every invoice paid, as in a clinic that has run for a while.
+        seed_clinic(Size(clients=200, visits=2_000, invoices=2_000, therapists=3))
         with db.engine.begin() as connection:
-            # Nearly every invoice paid, as in a clinic that has run for a while.
-            seed(connection, Size(clients=200, visits=2_000, invoices=2_000, therapists=3),
-                 ADMIN, hash_password(PASSWORD))
             connection.exec_driver_sql("ANALYZE")
-    sign_in(client, StaffMember(1, ADMIN, PASSWORD, "admin", "Admin"))
+    sign_in(client, SEEDED_ADMIN)
     for _ in range(16):  # psycopg prepares a statement on its sixth run
         assert client.get("/invoices").status_code == 200
     with app.app_context(), db.engine.connect() as connection:

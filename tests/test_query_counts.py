@@ -10,15 +10,13 @@ from datetime import date
 import pytest
 from sqlalchemy import event, func, select
 
-from bench.seed import Size, seed
-from clinic.auth.passwords import hash_password
+from bench.seed import Size
 from clinic.extensions import db
 from clinic.visits.models import TreatmentNote, Visit
-from tests.conftest import PASSWORD, StaffMember, _empty_tables, recorded_statements, sign_in
+from tests.conftest import SEEDED_ADMIN, recorded_statements, seed_clinic, sign_in
 
 SMALL = Size(clients=3, visits=3, invoices=3, therapists=5, days_ahead=0, handouts=3)
 LARGE = Size(clients=30, visits=300, invoices=300, therapists=5, days_ahead=0, handouts=100)
-ADMIN = "admin@counts.example"
 
 
 def _busiest_client() -> int:
@@ -54,11 +52,9 @@ def app_overrides() -> dict:
 
 def _statements(app, client, size: Size, page) -> int:
     with app.app_context():
-        _empty_tables()
-        with db.engine.begin() as connection:
-            seed(connection, size, ADMIN, hash_password(PASSWORD))
+        seed_clinic(size)
         url = page()
-    sign_in(client, StaffMember(1, ADMIN, PASSWORD, "admin", "Bench Admin"))
+    sign_in(client, SEEDED_ADMIN)
     assert client.get(url).status_code == 200  # the first request fills per-process caches
     with app.app_context():
         engine = db.engine

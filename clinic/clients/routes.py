@@ -154,8 +154,7 @@ def delete(client_id: int):
 def intake(client_id: int, version: int):
     client = services.get_client(client_id)
     history = services.intake_history(client.id)
-    shown = services.version_of(history, version)
-    previous = next((i for i in history if i.version == version - 1), None)
+    shown, previous = services.version_and_previous(history, version)
     services.record_health_view(client, shown, "intake")
     return render_template(
         "clients/intake.html",

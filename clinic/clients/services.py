@@ -499,11 +499,12 @@ def intake_status(history: list[Intake], now: datetime) -> str:
     return "stale" if now - history[0].submitted_at > STALE_AFTER else "current"
 
 
-def version_of(history: list[Intake], version: int) -> Intake:
-    """The version asked for, from the client's `intake_history` (404 when there is none)."""
-    for intake in history:
+def version_and_previous(history: list[Intake], version: int) -> tuple[Intake, Intake | None]:
+    """The version asked for from the client's `intake_history` (404 when there is none), and
+    the version before it (none before the first)."""
+    for index, intake in enumerate(history):
         if intake.version == version:
-            return intake
+            return intake, next(iter(history[index + 1:]), None)
     abort(404)
 
 

@@ -106,6 +106,9 @@ def test_a_new_version_keeps_the_old_one_read_only_and_says_what_changed(
     assert "An older version, kept read-only" in old
     assert "<form method=\"post\"" not in old.split("<main", 1)[1]
     assert "Teeth grinding or clenching" in old and "warfarin" not in old
+    assert "New: Blood thinners" not in old  # the first version has none before it
+    newest = page_text(client.get(f"/clients/{client_id}/intakes/2"))
+    assert "New: Blood thinners (warfarin)" in newest and "No longer: Teeth grinding" in newest
     assert client.get(f"/clients/{client_id}/intakes/3").status_code == 404
 
 
