@@ -4,14 +4,34 @@ The count and the sum come with the rows, in the same query: a window function c
 every row the query finds before LIMIT keeps a page of them (`fetch`, `paged`), or subqueries
 of the statement's own that count and sum the whole list (`totals_of`). A list shown on every
 load of a busy page is a statement built once (`paged`, or `totals_of` with the :limit and
-:offset parameters) and read by `read`.
+:offset parameters) and read by `read`; a page showing the newest few of several lists reads
+them all in one statement (`first_pages`).
 """
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from operator import attrgetter
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
 
 from clinic.extensions import db
 from clinic.validation import whole_number_or_none
@@ -76,23 +96,127 @@ def one_page(statement: Select, *, written: bool = False) -> Select:
         bindparam("offset", type_=Integer, literal_execute=written))
 
 
-def paged(statement: Select, amount=None) -> Select:
-    """The statement with the count of all its rows (and the sum of `amount`) on each, keeping
-    one page of them: to build once and `read` often."""
-    return one_page(statement.add_columns(*_window_totals(amount)))
+def paged(statement: Select, order_by: Sequence, amount=None) -> Select:
+    """The statement's rows in the order of `order_by`, each with its `place` in that order and
+    the count of all of them (and the sum of `amount`), keeping one page of them: to build once
+    and `read` often."""
+    return one_page(statement.add_columns(
+        *_window_totals(amount), func.row_number().over(order_by=order_by).label("place"),
+    ).order_by(*order_by))
 
 
-def read(statement: Select, parameters: dict, row: Callable, *, page: int, per_page: int,
-         amount: bool = False) -> Listing:
-    """Page `page` of a statement built once that keeps a page by the :limit and :offset
-    parameters and carries the totals (`paged`, `totals_of`), each row made by `row`.
+@dataclass(frozen=True)
+class Query:
+    """A list to read a page of: its statement built once, which keeps a page by the :limit and
+    :offset parameters and carries the totals (`paged`, `totals_of`), the parameters of this
+    list, and how each row is made."""
+
+    statement: Select
+    parameters: dict
+    row: Callable
+    # Whether the statement sums an amount (`amount_in_all`).
+    amount: bool = False
+
+
+def read(query: Query, *, page: int, per_page: int) -> Listing:
+    """Page `page` of the list.
 
     Plain rows through the session's connection: the ORM would wrap every row again.
     """
     records = db.session.connection().execute(
-        statement, parameters | {"limit": per_page, "offset": (max(page, 1) - 1) * per_page},
+        query.statement,
+        query.parameters | {"limit": per_page, "offset": (max(page, 1) - 1) * per_page},
     ).all()
-    return listing(records, row, page=page, per_page=per_page, amount=amount)
+    return listing(records, query.row, page=page, per_page=per_page, amount=query.amount)
+
+
+def first_pages(*queries: Query, per_page: int) -> list[Listing]:
+    """The first page of each list, all in one statement, for a page that shows the newest few
+    of several lists on every load: on PostgreSQL a statement's round trip costs a busy server
+    more than a few rows. Each list's statement must come from `paged` (its rows are put in
+    order by their `place`); lists read together give the same value to a parameter they share.
+    """
+    parameters = {"limit": per_page, "offset": 0}
+    for query in queries:
+        for name, value in query.parameters.items():
+            if parameters.setdefault(name, value) != value:
+                raise ValueError(f"the lists read together differ in :{name}")
+    connection = db.session.connection()
+    # Each list's rows are put back in order: a database may gather them into its array in
+    # any order.
+    found = connection.execute(_together(tuple(query.statement for query in queries)),
+                               parameters).one()
+    return [
+        listing(sorted(map(_json_record(query.statement, connection.dialect), items or ()),
+                       key=attrgetter("place")),
+                query.row, per_page=per_page, amount=query.amount)
+        for query, items in zip(queries, found, strict=True)
+    ]
+
+
+class _JsonArray(FunctionElement):
+    """The rows found as one JSON array (NULL on PostgreSQL when there are none) of objects,
+    from the alternating keys and values given."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(_JsonArray, "postgresql")
+def _postgresql_JsonArray(element, compiler, **kw) -> str:
+    return f"json_agg(json_build_object({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_JsonArray, "sqlite")
+def _sqlite_JsonArray(element, compiler, **kw) -> str:
+    # SQLite keeps JSON as text: json() puts it into the object as JSON, not as a string.
+    values = (f"json({compiler.process(clause, **kw)})" if isinstance(clause.type, JSON)
+              else compiler.process(clause, **kw) for clause in element.clauses)
+    return f"json_group_array(json_object({', '.join(values)}))"
+
+
+@cache
+def _together(statements: tuple[Select, ...]) -> Select:
+    """One row with a column per statement: its rows as a JSON array."""
+    columns = []
+    for number, statement in enumerate(statements):
+        rows = statement.subquery()
+        pairs = [part for column in rows.c for part in (literal_column(f"'{column.key}'"), column)]
+        columns.append(select(_JsonArray(*pairs)).scalar_subquery().label(f"list_{number}"))
+    return select(*columns)
+
+
+@cache
+def _json_record(statement: Select, dialect) -> Callable[[dict], tuple]:
+    """A row of the statement, with the values its columns' types give, from its JSON object."""
+    columns = statement.subquery().c
+    record = namedtuple("Record", columns.keys())
+    converted = [(column.key, convert) for column in columns
+                 if (convert := _from_json(column.type, dialect))]
+
+    def record_of(item: dict) -> tuple:
+        for key, convert in converted:
+            item[key] = convert(item[key])
+        return record(**item)
+
+    return record_of
+
+
+def _from_json(column_type, dialect) -> Callable | None:
+    """How a column's value from JSON becomes the one its type gives from the database (None:
+    it is the same): JSON has no dates, and money comes as the integer it is stored as."""
+    if isinstance(column_type, TypeDecorator):
+        stored = _from_json(column_type.impl_instance, dialect)
+        if stored is None:
+            return lambda value: column_type.process_result_value(value, dialect)
+        return lambda value: column_type.process_result_value(stored(value), dialect)
+    if isinstance(column_type, Numeric):
+        raise TypeError("a decimal would come through JSON as a float")
+    parse = (datetime.fromisoformat if isinstance(column_type, DateTime)
+             else date.fromisoformat if isinstance(column_type, Date)
+             else bool if isinstance(column_type, Boolean)
+             else None)
+    return parse and (lambda value: None if value is None else parse(value))
 
 
 def fetch(statement: Select, row: Callable, *, page: int = 1, per_page: int = 0,

@@ -37,7 +37,7 @@ def _visit_with_note() -> int:
 # to the worker's journal, and into the audit log with other pages' views, a batch at a time.
 PAGES = {
     "client search": (lambda: "/clients?q=c", 3),
-    "client page": (lambda: f"/clients/{_busiest_client()}", 6),  # 7 with open intake links
+    "client page": (lambda: f"/clients/{_busiest_client()}", 4),  # 5 with open intake links
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 5),
     "invoice list": (lambda: "/invoices?status=all", 3),

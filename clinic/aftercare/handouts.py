@@ -309,15 +309,19 @@ def for_visit(visit: Visit, user: User) -> VisitHandouts:
 @cache
 def _client_handouts_statement():
     return paging.paged(
-        _handout_rows().where(Handout.client_id == bindparam("client"))
-        .order_by(Handout.created_at.desc(), Handout.id.desc())
+        _handout_rows().where(Handout.client_id == bindparam("client")),
+        (Handout.created_at.desc(), Handout.id.desc()),
     )
 
 
 def for_client(client_id: int, *, page: int = 1, per_page: int) -> Listing:
     """The handouts the client was given, newest first."""
-    return paging.read(_client_handouts_statement(), {"client": client_id}, _handout_row,
-                       page=page, per_page=per_page)
+    return paging.read(client_list(client_id), page=page, per_page=per_page)
+
+
+def client_list(client_id: int) -> paging.Query:
+    """The list of for_client, to read with others."""
+    return paging.Query(_client_handouts_statement(), {"client": client_id}, _handout_row)
 
 
 # ---- delivery ----

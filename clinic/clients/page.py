@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
+from clinic import paging
 from clinic.aftercare import handouts
 from clinic.auth.models import User
 from clinic.clients import services
@@ -35,6 +36,12 @@ def client_page(client_id: int, viewer: User, today: date) -> ClientPage:
     client, history, open_links = services.client_record(client_id)
     current = history[0] if history else None
     health_visible = can(viewer, "intake.read")
+    visits, invoices, given = paging.first_pages(
+        visit_services.client_history_list(client.id, can(viewer, "notes.read")),
+        invoice_services.client_invoices_list(client.id, viewer),
+        handouts.client_list(client.id),
+        per_page=LATEST,
+    )
     page = ClientPage(
         client=client,
         history=history,
@@ -42,10 +49,9 @@ def client_page(client_id: int, viewer: User, today: date) -> ClientPage:
         open_links=open_links,
         precautions=precautions(current, today),
         health_visible=health_visible,
-        visits=visit_services.client_history(client.id, can(viewer, "notes.read"),
-                                             per_page=LATEST),
-        invoices=invoice_services.client_invoices(client.id, viewer, per_page=LATEST),
-        handouts=handouts.for_client(client.id, per_page=LATEST),
+        visits=visits,
+        invoices=invoices,
+        handouts=given,
         changes=services.changes(history[1], current)
         if health_visible and len(history) > 1 else [],
     )

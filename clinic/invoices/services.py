@@ -639,8 +639,9 @@ def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PE
     parameters = _reader(user)
     if not every_status:
         parameters["statuses"] = [status.value for status in statuses]
-    return paging.read(_list_statement(every_status, _of_therapist(user)), parameters, _row,
-                       page=page, per_page=per_page)
+    return paging.read(
+        paging.Query(_list_statement(every_status, _of_therapist(user)), parameters, _row),
+        page=page, per_page=per_page)
 
 
 @cache
@@ -660,24 +661,28 @@ def _unpaid_statement():
 
 def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
     """Issued invoices with money still owed, the oldest first, and the balance of them all."""
-    return paging.read(_unpaid_statement(), {}, _row, page=page, per_page=per_page,
-                       amount=True)
+    return paging.read(paging.Query(_unpaid_statement(), {}, _row, amount=True),
+                       page=page, per_page=per_page)
 
 
 @cache
 def _client_invoices_statement(of_therapist: bool):
     return paging.paged(
         _readable_by(_rows_statement().where(Invoice.client_id == bindparam("client")),
-                     of_therapist)
-        .order_by(*NEWEST_FIRST)
+                     of_therapist),
+        NEWEST_FIRST,
     )
 
 
 def client_invoices(client_id: int, user, *, page: int = 1, per_page: int) -> Listing:
     """The client's invoices that this user may read, newest first."""
-    return paging.read(_client_invoices_statement(_of_therapist(user)),
-                       {"client": client_id} | _reader(user), _row,
-                       page=page, per_page=per_page)
+    return paging.read(client_invoices_list(client_id, user), page=page, per_page=per_page)
+
+
+def client_invoices_list(client_id: int, user) -> paging.Query:
+    """The list of client_invoices, to read with others."""
+    return paging.Query(_client_invoices_statement(_of_therapist(user)),
+                        {"client": client_id} | _reader(user), _row)
 
 
 @cache

@@ -842,8 +842,8 @@ def _history_statement(with_notes: bool):
                TreatmentNote.signed_at, *([gist.label("gist")] if with_notes else []))
         .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .where(Visit.client_id == bindparam("client"))
-        .order_by(Visit.starts_at.desc(), Visit.id.desc())
+        .where(Visit.client_id == bindparam("client")),
+        (Visit.starts_at.desc(), Visit.id.desc()),
     )
 
 
@@ -851,6 +851,11 @@ def client_history(client_id: int, with_notes: bool, *, page: int = 1,
                    per_page: int) -> Listing:
     """The client's visits, newest first, with note summaries for those who may read notes
     (record_page_views puts the summaries shown on record)."""
+    return paging.read(client_history_list(client_id, with_notes), page=page, per_page=per_page)
+
+
+def client_history_list(client_id: int, with_notes: bool) -> paging.Query:
+    """The list of client_history, to read with others."""
 
     def row(record) -> HistoryRow:
         note, summary = "", ""
@@ -860,5 +865,4 @@ def client_history(client_id: int, with_notes: bool, *, page: int = 1,
         return HistoryRow(record.id, record.starts_at, record.service_name,
                           record.therapist_name, record.status, note, summary)
 
-    return paging.read(_history_statement(with_notes), {"client": client_id}, row,
-                       page=page, per_page=per_page)
+    return paging.Query(_history_statement(with_notes), {"client": client_id}, row)
