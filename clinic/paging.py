@@ -96,13 +96,18 @@ def one_page(statement: Select, *, written: bool = False) -> Select:
         bindparam("offset", type_=Integer, literal_execute=written))
 
 
+def ordered(statement: Select, order_by: Sequence) -> Select:
+    """The statement's rows in the order of `order_by`, each with its `place` in that order (as
+    `first_pages` reads them)."""
+    return statement.add_columns(
+        func.row_number().over(order_by=order_by).label("place")).order_by(*order_by)
+
+
 def paged(statement: Select, order_by: Sequence, amount=None) -> Select:
-    """The statement's rows in the order of `order_by`, each with its `place` in that order and
-    the count of all of them (and the sum of `amount`), keeping one page of them: to build once
-    and `read` often."""
-    return one_page(statement.add_columns(
-        *_window_totals(amount), func.row_number().over(order_by=order_by).label("place"),
-    ).order_by(*order_by))
+    """The statement's rows in the order of `order_by` (`ordered`), each with the count of all
+    of them (and the sum of `amount`), keeping one page of them: to build once and `read`
+    often."""
+    return one_page(ordered(statement.add_columns(*_window_totals(amount)), order_by))
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,9 @@ def read(query: Query, *, page: int, per_page: int) -> Listing:
 def first_pages(*queries: Query, per_page: int) -> list[Listing]:
     """The first page of each list, all in one statement, for a page that shows the newest few
     of several lists on every load: on PostgreSQL a statement's round trip costs a busy server
-    more than a few rows. Each list's statement must come from `paged` (its rows are put in
-    order by their `place`); lists read together give the same value to a parameter they share.
+    more than a few rows. Each list's statement is `ordered` and keeps a page by the :limit and
+    :offset parameters (`paged`, say); lists read together give the same value to a parameter
+    they share.
     """
     parameters = {"limit": per_page, "offset": 0}
     for query in queries:

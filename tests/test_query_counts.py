@@ -41,7 +41,7 @@ PAGES = {
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 5),
     "invoice list": (lambda: "/invoices?status=all", 3),
-    "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6),
+    "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 4),
 }
 
 
