@@ -18,7 +18,6 @@ from operator import attrgetter
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Date,
     DateTime,
     Integer,
@@ -29,8 +28,6 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from clinic.extensions import db
@@ -96,18 +93,13 @@ def one_page(statement: Select, *, written: bool = False) -> Select:
         bindparam("offset", type_=Integer, literal_execute=written))
 
 
-def ordered(statement: Select, order_by: Sequence) -> Select:
-    """The statement's rows in the order of `order_by`, each with its `place` in that order (as
-    `first_pages` reads them)."""
-    return statement.add_columns(
-        func.row_number().over(order_by=order_by).label("place")).order_by(*order_by)
-
-
 def paged(statement: Select, order_by: Sequence, amount=None) -> Select:
-    """The statement's rows in the order of `order_by` (`ordered`), each with the count of all
-    of them (and the sum of `amount`), keeping one page of them: to build once and `read`
-    often."""
-    return one_page(ordered(statement.add_columns(*_window_totals(amount)), order_by))
+    """The statement's rows in the order of `order_by`, each with its `place` in that order and
+    the count of all of them (and the sum of `amount`), keeping one page of them: to build once
+    and `read` often."""
+    return one_page(statement.add_columns(
+        *_window_totals(amount), func.row_number().over(order_by=order_by).label("place"),
+    ).order_by(*order_by))
 
 
 @dataclass(frozen=True)
@@ -136,11 +128,11 @@ def read(query: Query, *, page: int, per_page: int) -> Listing:
 
 
 def first_pages(*queries: Query, per_page: int) -> list[Listing]:
-    """The first page of each list, all in one statement, for a page that shows the newest few
-    of several lists on every load: on PostgreSQL a statement's round trip costs a busy server
-    more than a few rows. Each list's statement is `ordered` and keeps a page by the :limit and
-    :offset parameters (`paged`, say); lists read together give the same value to a parameter
-    they share.
+    """The first page of each list, for a page that shows the newest few of several lists on
+    every load: on PostgreSQL all in one statement, each list's rows a JSON array, as a round
+    trip costs a busy server more than a few rows; on SQLite, which has no round trip to save,
+    one by one (rows come back faster as rows than through JSON). Each list's statement comes
+    from `paged`; lists read together give the same value to a parameter they share.
     """
     parameters = {"limit": per_page, "offset": 0}
     for query in queries:
@@ -148,10 +140,11 @@ def first_pages(*queries: Query, per_page: int) -> list[Listing]:
             if parameters.setdefault(name, value) != value:
                 raise ValueError(f"the lists read together differ in :{name}")
     connection = db.session.connection()
-    # Each list's rows are put back in order: a database may gather them into its array in
-    # any order.
+    if connection.dialect.name != "postgresql":
+        return [read(query, page=1, per_page=per_page) for query in queries]
     found = connection.execute(_together(tuple(query.statement for query in queries)),
                                parameters).one()
+    # Each list's rows are put back in order: json_agg may gather them in any order.
     return [
         listing(sorted(map(_json_record(query.statement, connection.dialect), items or ()),
                        key=attrgetter("place")),
@@ -160,35 +153,15 @@ def first_pages(*queries: Query, per_page: int) -> list[Listing]:
     ]
 
 
-class _JsonArray(FunctionElement):
-    """The rows found as one JSON array (NULL on PostgreSQL when there are none) of objects,
-    from the alternating keys and values given."""
-
-    type = JSON()
-    inherit_cache = True
-
-
-@compiles(_JsonArray, "postgresql")
-def _postgresql_JsonArray(element, compiler, **kw) -> str:
-    return f"json_agg(json_build_object({compiler.process(element.clauses, **kw)}))"
-
-
-@compiles(_JsonArray, "sqlite")
-def _sqlite_JsonArray(element, compiler, **kw) -> str:
-    # SQLite keeps JSON as text: json() puts it into the object as JSON, not as a string.
-    values = (f"json({compiler.process(clause, **kw)})" if isinstance(clause.type, JSON)
-              else compiler.process(clause, **kw) for clause in element.clauses)
-    return f"json_group_array(json_object({', '.join(values)}))"
-
-
 @cache
 def _together(statements: tuple[Select, ...]) -> Select:
-    """One row with a column per statement: its rows as a JSON array."""
+    """One row with a column per statement: its rows as a JSON array (NULL with none)."""
     columns = []
     for number, statement in enumerate(statements):
         rows = statement.subquery()
         pairs = [part for column in rows.c for part in (literal_column(f"'{column.key}'"), column)]
-        columns.append(select(_JsonArray(*pairs)).scalar_subquery().label(f"list_{number}"))
+        columns.append(select(func.json_agg(func.json_build_object(*pairs), type_=JSON))
+                       .scalar_subquery().label(f"list_{number}"))
     return select(*columns)
 
 
@@ -220,7 +193,6 @@ def _from_json(column_type, dialect) -> Callable | None:
         raise TypeError("a decimal would come through JSON as a float")
     parse = (datetime.fromisoformat if isinstance(column_type, DateTime)
              else date.fromisoformat if isinstance(column_type, Date)
-             else bool if isinstance(column_type, Boolean)
              else None)
     return parse and (lambda value: None if value is None else parse(value))
 

@@ -20,10 +20,6 @@ from clinic.paging import Listing
 from clinic.validation import parse_day
 
 MAX_RANGE_DAYS = 366
-# The close-out page lists this many of the day's invoices, of its credit notes and of the
-# oldest unpaid invoices; its PDF and CSV every one of the day's, and as many unpaid. Every
-# total counts all.
-LISTED = 20
 
 
 def _money(value) -> Decimal:
@@ -90,38 +86,36 @@ def _methods_statement():
     )
 
 
-def _listed(statement, every: bool):
-    # The page's lists are read with the unpaid invoices, whose page is written into the
-    # statement (services._unpaid_statement): one statement has one kind of :limit.
-    return statement if every else paging.one_page(statement, written=True)
-
-
 @cache
 def _issued_statement(every: bool):
-    """The invoices issued on :day in number order, all or a page, each with the count and the
-    total of them all."""
+    """The invoices issued on :day in number order, all or the first :listed, each with the
+    count and the total of them all."""
     of_day = Invoice.issued_on == bindparam("day")
-    return _listed(paging.ordered(
+    statement = (
         select(Invoice.id, Invoice.number, Client.first_name, Client.last_name,
                Invoice.tax_total, Invoice.total, Invoice.status,
                *paging.totals_of(Invoice, of_day, amount=Invoice.total))
         .join(Client, Client.id == Invoice.client_id)
-        .where(of_day), (Invoice.number,),
-    ), every)
+        .where(of_day)
+        .order_by(Invoice.number)
+    )
+    return statement if every else statement.limit(bindparam("listed"))
 
 
 @cache
 def _voids_statement(every: bool):
-    """The credit notes issued on :day in number order, all or a page, each with the count and
-    the total of them all."""
+    """The credit notes issued on :day in number order, all or the first :listed, each with
+    the count and the total of them all."""
     of_day = CreditNote.issued_on == bindparam("day")
-    return _listed(paging.ordered(
+    statement = (
         select(CreditNote.number, CreditNote.invoice_id, Invoice.number.label("invoice_number"),
                CreditNote.reason, CreditNote.total,
                *paging.totals_of(CreditNote, of_day, amount=CreditNote.total))
         .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .where(of_day), (CreditNote.number,),
-    ), every)
+        .where(of_day)
+        .order_by(CreditNote.number)
+    )
+    return statement if every else statement.limit(bindparam("listed"))
 
 
 def _issued_row(record) -> IssuedRow:
@@ -134,10 +128,9 @@ def _void_row(record) -> VoidRow:
     return VoidRow(*record[:5])
 
 
-def day_report(day: date, *, whole_day: bool = False) -> DayReport:
-    """The day's payments by method, invoices issued and voided, and what is still owed: the
-    first LISTED of each list, read together, or (`whole_day`) every invoice and credit note of
-    the day and the LISTED oldest unpaid. Every total counts all rows, listed or not."""
+def day_report(day: date, listed: int = 0) -> DayReport:
+    """The day's payments by method, invoices issued and voided (the first `listed` of each,
+    or all with 0), and what is still owed; every total counts all rows, listed or not."""
     connection = db.session.connection()
     by_method = {method.value: MethodTotal(method.value, method.label) for method in PaymentMethod}
     for method, count, received, refunded in connection.execute(_methods_statement(),
@@ -146,19 +139,15 @@ def day_report(day: date, *, whole_day: bool = False) -> DayReport:
         entry.count = count
         entry.received = _money(received)
         entry.refunded = _money(refunded)
-    of_day = {"day": day}
-    lists = (paging.Query(_issued_statement(whole_day), of_day, _issued_row, amount=True),
-             paging.Query(_voids_statement(whole_day), of_day, _void_row, amount=True))
-    if whole_day:
-        issued, voids = (paging.listing(connection.execute(query.statement, of_day).all(),
-                                        query.row, amount=True) for query in lists)
-        outstanding = services.unpaid_invoices(LISTED)
-    else:
-        issued, voids, outstanding = paging.first_pages(*lists, services.unpaid_list(),
-                                                        per_page=LISTED)
+    parameters = {"day": day, "listed": listed}
+    issued = paging.listing(connection.execute(_issued_statement(not listed), parameters).all(),
+                            _issued_row, per_page=listed, amount=True)
+    voids = paging.listing(connection.execute(_voids_statement(not listed), parameters).all(),
+                           _void_row, per_page=listed, amount=True)
     methods = list(by_method.values())
     return DayReport(
-        day=day, methods=methods, issued=issued, voids=voids, outstanding=outstanding,
+        day=day, methods=methods, issued=issued, voids=voids,
+        outstanding=services.unpaid_invoices(services.UNPAID_ON_CLOSE_OUT),
         totals={
             "received": sum((m.received for m in methods), ZERO),
             "refunded": sum((m.refunded for m in methods), ZERO),

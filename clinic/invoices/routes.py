@@ -25,6 +25,9 @@ from clinic.validation import ValidationError, apply_to_form, parse_day, whole_n
 
 bp = Blueprint("invoices", __name__)
 
+# The close-out page lists this many of the day's invoices and voids; its PDF and CSV, all.
+LISTED_ON_CLOSE_OUT = 20
+
 
 def _message(error: ValidationError) -> str:
     return error.errors.get("", next(iter(error.errors.values())))
@@ -302,21 +305,20 @@ def pdf(invoice_id: int):
 
 # ---- reports ----
 
-def _day_report(*, whole_day: bool):
-    return reports.day_report(parse_day(request.args.get("date", "")) or date.today(),
-                              whole_day=whole_day)
+def _day_report(listed: int = 0):
+    return reports.day_report(parse_day(request.args.get("date", "")) or date.today(), listed)
 
 
 @bp.get("/reports/day")
 @requires("reports.day")
 def day_report():
-    return render_template("invoices/day.html", report=_day_report(whole_day=False))
+    return render_template("invoices/day.html", report=_day_report(LISTED_ON_CLOSE_OUT))
 
 
 @bp.get("/reports/day.pdf")
 @requires("reports.day")
 def day_report_pdf():
-    report = _day_report(whole_day=True)
+    report = _day_report()
     return pdf_response(documents.day_report_pdf(report),
                          f"close-out-{report.day.isoformat()}.pdf")
 
@@ -324,7 +326,7 @@ def day_report_pdf():
 @bp.get("/reports/day.csv")
 @requires("reports.day")
 def day_report_csv():
-    report = _day_report(whole_day=True)
+    report = _day_report()
     return csv_response(f"close-out-{report.day.isoformat()}.csv",
                         reports.day_report_rows(report))
 

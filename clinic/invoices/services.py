@@ -42,6 +42,8 @@ CREDIT_NOTE_PREFIX = "CN"
 MAX_AMOUNT = Decimal("1000000")
 MAX_QUANTITY = Decimal("1000")
 UNPAID_ON_HOME = 8
+# The close-out lists this many of the oldest unpaid invoices; the rest are counted.
+UNPAID_ON_CLOSE_OUT = 20
 
 ISSUED_IS_FINAL = "This invoice is issued and cannot change. Void it with a credit note instead."
 
@@ -651,20 +653,16 @@ def _unpaid_statement():
     # quarter of every invoice, and dearer than one made for the few unpaid).
     unpaid = Invoice.status == literal(InvoiceStatus.ISSUED.value, literal_execute=True)
     owed = type_coerce(Invoice.total - _paid_by_invoice(), MONEY)
-    return paging.one_page(paging.ordered(
+    return paging.one_page(
         _rows_statement().add_columns(*paging.totals_of(Invoice, unpaid, amount=owed))
-        .where(unpaid), (Invoice.issued_on, Invoice.id)), written=True,
+        .where(unpaid).order_by(Invoice.issued_on, Invoice.id), written=True,
     )
 
 
 def unpaid_invoices(per_page: int, page: int = 1) -> Listing:
     """Issued invoices with money still owed, the oldest first, and the balance of them all."""
-    return paging.read(unpaid_list(), page=page, per_page=per_page)
-
-
-def unpaid_list() -> paging.Query:
-    """The list of unpaid_invoices, to read with others."""
-    return paging.Query(_unpaid_statement(), {}, _row, amount=True)
+    return paging.read(paging.Query(_unpaid_statement(), {}, _row, amount=True),
+                       page=page, per_page=per_page)
 
 
 @cache

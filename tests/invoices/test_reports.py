@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pypdf import PdfReader
 
 from clinic.auth.models import Role
-from clinic.invoices import reports, routes
+from clinic.invoices import routes, services
 from tests.conftest import post_form
 
 
@@ -129,7 +129,7 @@ def _owing(make_invoice, days_ago):
 def test_the_close_out_lists_the_oldest_unpaid_invoices_and_totals_them_all(
     client, signed_in, make_invoice, monkeypatch
 ):
-    monkeypatch.setattr(reports, "LISTED", 2)
+    monkeypatch.setattr(services, "UNPAID_ON_CLOSE_OUT", 2)
     signed_in(Role.RECEPTION)
     oldest, older, newest = _owing(make_invoice, (30, 20, 10))
     page = client.get(f"/reports/day?date={today()}").get_data(as_text=True)
@@ -150,7 +150,7 @@ def test_the_close_out_lists_the_oldest_unpaid_invoices_and_totals_them_all(
 def test_the_close_out_page_lists_some_of_a_busy_day_and_its_pdf_all(
     client, signed_in, make_invoice, monkeypatch
 ):
-    monkeypatch.setattr(reports, "LISTED", 2)
+    monkeypatch.setattr(routes, "LISTED_ON_CLOSE_OUT", 2)
     signed_in(Role.RECEPTION)
     made = [make_invoice(payments=["109.25"]) for _ in range(3)]
     page = client.get(f"/reports/day?date={today()}").get_data(as_text=True)
