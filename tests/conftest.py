@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 import tinyhtml5
 from flask_migrate import upgrade
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, func, select
 
 from bench.seed import Size, seed
 from clinic import create_app
@@ -19,6 +19,7 @@ from clinic.auth.models import Role, User
 from clinic.auth.passwords import hash_password
 from clinic.extensions import db
 from clinic.pdf import render
+from clinic.visits.models import Visit
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -148,6 +149,14 @@ def seed_clinic(size: Size) -> None:
     _empty_tables()
     with db.engine.begin() as connection:
         seed(connection, size, SEEDED_ADMIN.email, hash_password(SEEDED_ADMIN.password))
+
+
+def busiest_client() -> int:
+    """The seeded client with the most visits (the lowest id among equals)."""
+    return db.session.scalars(
+        select(Visit.client_id).group_by(Visit.client_id)
+        .order_by(func.count().desc(), Visit.client_id).limit(1)
+    ).one()
 
 
 @pytest.fixture

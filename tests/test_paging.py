@@ -14,7 +14,7 @@ from clinic.invoices import services as invoice_services
 from clinic.invoices.models import Invoice
 from clinic.visits import services as visit_services
 from clinic.visits.models import Visit
-from tests.conftest import SEEDED_ADMIN, seed_clinic
+from tests.conftest import SEEDED_ADMIN, busiest_client, seed_clinic
 
 # Few clients, so that each has more visits, invoices and handouts than a first page shows.
 CLINIC = Size(clients=4, visits=120, invoices=80, therapists=3, days_ahead=0, handouts=100)
@@ -26,20 +26,13 @@ def _client_lists(client_id: int, viewer: User) -> tuple[paging.Query, ...]:
             handouts.client_list(client_id))
 
 
-def _busiest_client() -> int:
-    return db.session.scalars(
-        select(Visit.client_id).group_by(Visit.client_id)
-        .order_by(func.count().desc(), Visit.client_id).limit(1)
-    ).one()
-
-
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.THERAPIST])
 def test_the_first_pages_read_together_are_the_first_pages_read_one_by_one(app, role):
     with app.app_context():
         seed_clinic(CLINIC)
         viewer = db.session.scalars(select(User).where(User.role == role).order_by(User.id)
                                     ).first()
-        queries = _client_lists(_busiest_client(), viewer)
+        queries = _client_lists(busiest_client(), viewer)
         together = paging.first_pages(*queries, per_page=paging.LATEST)
         one_by_one = [paging.read(query, page=1, per_page=paging.LATEST) for query in queries]
     # Equal rows: the same order, money as exact decimals, times in UTC, and the same counts.
@@ -79,4 +72,3 @@ def test_a_decimal_column_is_refused_rather_than_read_through_a_float(app):
         seed_clinic(CLINIC)
         with pytest.raises(TypeError, match="float"):
             paging.first_pages(paging.Query(amounts, {"c": 1}, tuple), per_page=paging.LATEST)
-

@@ -8,22 +8,15 @@ and the SQL statements of the request are counted: the same number both times, a
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from bench.seed import Size
 from clinic.extensions import db
 from clinic.visits.models import TreatmentNote, Visit
-from tests.conftest import SEEDED_ADMIN, recorded_statements, seed_clinic, sign_in
+from tests.conftest import SEEDED_ADMIN, busiest_client, recorded_statements, seed_clinic, sign_in
 
 SMALL = Size(clients=3, visits=3, invoices=3, therapists=5, days_ahead=0, handouts=3)
 LARGE = Size(clients=30, visits=300, invoices=300, therapists=5, days_ahead=0, handouts=100)
-
-
-def _busiest_client() -> int:
-    return db.session.scalars(
-        select(Visit.client_id).group_by(Visit.client_id)
-        .order_by(func.count().desc(), Visit.client_id).limit(1)
-    ).one()
 
 
 def _visit_with_note() -> int:
@@ -40,7 +33,7 @@ def _visit_with_note() -> int:
 PAGES = {
     "client search": (lambda: "/clients?q=c", 3, 3),
     # One more with open intake links.
-    "client page": (lambda: f"/clients/{_busiest_client()}", 4, 6),
+    "client page": (lambda: f"/clients/{busiest_client()}", 4, 6),
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4, 4),
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 5, 5),
     "invoice list": (lambda: "/invoices?status=all", 3, 3),
