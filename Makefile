@@ -48,8 +48,11 @@ lint: $(VENV)/.test $(SEMGREP_VENV)/.installed
 	cd .semgrep && ../$(SEMGREP) --test --config . tests
 	$(SEMGREP) --config .semgrep --error clinic templates
 
+# One test process per core (pytest-xdist); PYTEST_ARGS= runs them in this one process.
+PYTEST_ARGS ?= --numprocesses auto
+
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SEMGREP_VENV) .pytest_cache .ruff_cache

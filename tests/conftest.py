@@ -11,7 +11,8 @@ from datetime import date, timedelta
 import pytest
 import tinyhtml5
 from flask_migrate import upgrade
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import create_engine, delete, event, func, select, text
+from sqlalchemy.engine import make_url
 
 from bench.seed import Size, seed
 from clinic import create_app
@@ -56,17 +57,47 @@ def xml_read_as_html5(monkeypatch):
     monkeypatch.setattr(render, "well_formed_tree", checked)
 
 
+@contextmanager
+def _database_of_this_worker(url: str):
+    """The PostgreSQL database given, or, when the suite runs in several processes, a fresh one
+    of the same name per process: each empties its tables after every test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    server = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'clinic-test.db'}"
-    )
+def database_url(tmp_path_factory):
+    given = os.environ.get("TEST_DATABASE_URL")
+    if not given:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'clinic-test.db'}"
+        _migrate(url)
+        yield url
+        return
+    with _database_of_this_worker(given) as url:
+        _migrate(url)
+        yield url
+
+
+def _migrate(url: str) -> None:
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         _empty_tables()
         db.engine.dispose()
-    return url
 
 
 def _empty_tables() -> None:
