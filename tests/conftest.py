@@ -4,7 +4,7 @@ the migrations once per run, emptied after every test."""
 import os
 import re
 import shutil
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,6 +18,7 @@ from bench.seed import Size, seed
 from clinic import create_app
 from clinic.auth.models import Role, User
 from clinic.auth.passwords import hash_password
+from clinic.config import normalise_database_url
 from clinic.extensions import db
 from clinic.pdf import render
 from clinic.visits.models import Visit
@@ -59,13 +60,13 @@ def xml_read_as_html5(monkeypatch):
 
 @contextmanager
 def _database_of_this_worker(url: str):
-    """The PostgreSQL database given, or, when the suite runs in several processes, a fresh one
-    of the same name per process: each empties its tables after every test."""
+    """The PostgreSQL database given or, when the suite runs in several processes (each emptying
+    its tables after every test), a fresh one per process named after it: clinic_test_gw0."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         yield url
         return
-    given = make_url(url)
+    given = make_url(normalise_database_url(url))
     name = f"{given.database}_{worker}"
     server = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
@@ -82,12 +83,8 @@ def _database_of_this_worker(url: str):
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     given = os.environ.get("TEST_DATABASE_URL")
-    if not given:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'clinic-test.db'}"
-        _migrate(url)
-        yield url
-        return
-    with _database_of_this_worker(given) as url:
+    with (_database_of_this_worker(given) if given else
+          nullcontext(f"sqlite:///{tmp_path_factory.mktemp('db') / 'clinic-test.db'}")) as url:
         _migrate(url)
         yield url
 
