@@ -197,8 +197,7 @@ class ViewJournal:
 
 def _into_log(events: list[chain.Unsealed]) -> None:
     with Session(db.engine) as session:
-        for event in events:
-            chain.add(session, event)
+        chain.add(session, *events)
         session.commit()
 
 
