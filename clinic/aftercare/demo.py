@@ -9,9 +9,9 @@ from sqlalchemy.orm import joinedload
 
 from clinic.aftercare import handouts
 from clinic.clients.models import Client, Delivery
+from clinic.clients.services import current_intake
 from clinic.extensions import db
 from clinic.visits.models import Visit, VisitStatus
-from clinic.visits.services import current_intake
 
 CONDITIONS = {"teeth_grinding", "headaches", "sinus"}
 NOTES = {

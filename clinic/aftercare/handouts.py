@@ -33,6 +33,7 @@ from clinic.aftercare.services import library
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
 from clinic.clients.models import Delivery, Intake
+from clinic.clients.services import current_intake
 from clinic.extensions import db
 from clinic.paging import Listing
 from clinic.pdf.render import RenderFailed
@@ -40,7 +41,7 @@ from clinic.tokens import keyed_hash, new_token
 from clinic.types import utcnow
 from clinic.validation import ValidationError, whole_number_or_none
 from clinic.visits.models import TreatmentNote, Visit, VisitStatus
-from clinic.visits.services import current_intake, local
+from clinic.visits.services import local
 
 log = logging.getLogger(__name__)
 

@@ -153,14 +153,13 @@ def delete(client_id: int):
 @requires("intake.read")
 def intake(client_id: int, version: int):
     client = services.get_client(client_id)
-    history = services.intake_history(client.id)
-    shown, previous = services.version_and_previous(history, version)
+    shown, previous, is_current = services.intake_version(client.id, version)
     services.record_health_view(client, shown, "intake")
     return render_template(
         "clients/intake.html",
         client=client,
         intake=shown,
-        is_current=history[0].version == shown.version,
+        is_current=is_current,
         changes=services.changes(previous, shown) if previous else [],
         precautions=precautions(shown, date.today()),
         sections=(("Conditions", CONDITIONS), ("Health and safety", HEALTH_QUESTIONS)),
@@ -184,7 +183,7 @@ def _intake_form_page(form: IntakeForm, client, consent_body: str, action: str,
 def intake_new(client_id: int):
     client = services.get_client(client_id)
     consent_version, consent_body = services.current_consent()
-    current = next(iter(services.intake_history(client.id)), None)
+    current = services.current_intake(client.id)
     form = IntakeForm(data=intake_form_data(client, current, consent_version))
     if request.method == "GET" and current:
         services.record_health_view(client, current, "desk form")

@@ -10,7 +10,9 @@ from typing import NamedTuple
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from sqlalchemy import (
+    ColumnElement,
     Integer,
+    ScalarSelect,
     Select,
     and_,
     bindparam,
@@ -474,38 +476,61 @@ def submit_at_desk(client: Client, answers: IntakeAnswers, staff_id: int) -> Int
     return intake
 
 
-def _newest_first(statement: Select) -> Select:
-    """A client's intakes in a statement, newest (current) first, with their ticked items.
+def newest_intake_version(client_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """The version of the client's newest intake: the client a column of the statement around
+    it, or a parameter. Its own intakes are read afresh, even where that statement joins one."""
+    return (select(func.max(Intake.version)).where(Intake.client_id == client_id)
+            .correlate_except(Intake).scalar_subquery())
 
-    The consent's text is the form's, not the history's: it loads when a page reads it.
-    """
-    return (statement.order_by(Intake.version.desc())
-            .options(lazyload(Intake.consent), joinedload(Intake.items)))
+
+# An intake with its ticked items. The consent's text is the form's, not the history's nor the
+# summary's: it loads when a page reads it.
+INTAKE_LOADING = (lazyload(Intake.consent), joinedload(Intake.items))
+
+
+def _newest_first(statement: Select) -> Select:
+    """A client's intakes in a statement, newest (current) first, with their ticked items."""
+    return statement.order_by(Intake.version.desc()).options(*INTAKE_LOADING)
 
 
 @cache
-def _intake_history_statement():
-    return _newest_first(select(Intake).where(Intake.client_id == bindparam("client")))
+def _current_intake_statement():
+    client = bindparam("client")
+    return (select(Intake).where(Intake.client_id == client,
+                                 Intake.version == newest_intake_version(client))
+            .options(*INTAKE_LOADING))
 
 
-def intake_history(client_id: int) -> list[Intake]:
-    """The client's intakes, newest (current) first, with their ticked items."""
-    return list(db.session.scalars(_intake_history_statement(), {"client": client_id}).unique())
+def current_intake(client_id: int) -> Intake | None:
+    """The client's newest intake, with its ticked items; None before the first."""
+    return db.session.scalars(_current_intake_statement(), {"client": client_id}).unique().first()
+
+
+@cache
+def _version_and_previous_statement():
+    client = bindparam("client")
+    return _newest_first(
+        select(Intake, (Intake.version == newest_intake_version(client)).label("current"))
+        .where(Intake.client_id == client, Intake.version <= bindparam("version")).limit(2)
+    )
+
+
+def intake_version(client_id: int, version: int) -> tuple[Intake, Intake | None, bool]:
+    """The client's intake of that version (404 when there is none), the version before it
+    (none before the first), and whether it is the current one. Two intakes read, however many
+    the client has."""
+    found = db.session.execute(_version_and_previous_statement(),
+                               {"client": client_id, "version": version}).unique().all()
+    if not found or found[0][0].version != version:
+        abort(404)
+    (shown, is_current), previous = found[0], (found[1][0] if len(found) > 1 else None)
+    return shown, previous, is_current
 
 
 def intake_status(history: list[Intake], now: datetime) -> str:
     if not history:
         return "none"
     return "stale" if now - history[0].submitted_at > STALE_AFTER else "current"
-
-
-def version_and_previous(history: list[Intake], version: int) -> tuple[Intake, Intake | None]:
-    """The version asked for from the client's `intake_history` (404 when there is none), and
-    the version before it (none before the first)."""
-    for index, intake in enumerate(history):
-        if intake.version == version:
-            return intake, next(iter(history[index + 1:]), None)
-    abort(404)
 
 
 def record_health_view(client: Client, intake: Intake, what: str) -> None:
@@ -618,7 +643,7 @@ class OpenLink(NamedTuple):
 
 class ClientRecord(NamedTuple):
     client: Client
-    # `intake_history`: newest (current) first.
+    # Every intake, newest (current) first.
     history: list[Intake]
     open_links: list[OpenLink]
 

@@ -140,7 +140,7 @@ def _locked_page(visit):
 def _editor(visit, form: NoteForm, note, status_code: int = 200):
     templates = services.note_templates()
     form.template.choices = choices("Choose a template", templates)
-    intake = services.current_intake(visit.client_id)
+    intake = client_services.current_intake(visit.client_id)
     return render_template(
         "visits/note.html", visit=visit, form=form, note=note,
         precautions=precautions(intake, date.today()), intake=services.summarise(intake),

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,7 +22,12 @@ from clinic.audit import services as audit
 from clinic.auth.models import Role, User
 from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeItem, full_name
 from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
-from clinic.clients.services import add_health_view, intake_status
+from clinic.clients.services import (
+    INTAKE_LOADING,
+    add_health_view,
+    intake_status,
+    newest_intake_version,
+)
 from clinic.extensions import db
 from clinic.formatting import clock
 from clinic.paging import Listing
@@ -255,13 +260,6 @@ class VisitRow(NamedTuple):
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
 
 
-def _newest_version(client_id: ColumnElement[int]) -> ScalarSelect[int]:
-    """The version of the client's newest intake: the client a column of the statement around
-    it, or a parameter. Its own intakes are read afresh, even where that statement joins one."""
-    return (select(func.max(Intake.version)).where(Intake.client_id == client_id)
-            .correlate_except(Intake).scalar_subquery())
-
-
 def _in_range() -> tuple:
     """Visits starting in [:start, :end), the range written into the statement when it is sent:
     PostgreSQL then plans a prepared statement once for the range, where parameters would have
@@ -291,7 +289,7 @@ def _visits_statement(of_therapists: bool):
         .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
         .outerjoin(Intake, (Intake.client_id == Visit.client_id)
-                   & (Intake.version == _newest_version(Visit.client_id)))
+                   & (Intake.version == newest_intake_version(Visit.client_id)))
         .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
         .where(*_in_range())
         .order_by(Visit.starts_at, Visit.id, IntakeItem.id)
@@ -487,28 +485,12 @@ def summarise(intake: Intake | None) -> IntakeSummary | None:
     )
 
 
-# The consent's wording is the form's, not the summary's: it loads if a page reads it.
-_CURRENT_INTAKE_LOADING = (lazyload(Intake.consent), joinedload(Intake.items))
-
-
-@cache
-def _current_intake_statement():
-    client = bindparam("client")
-    return (select(Intake).where(Intake.client_id == client,
-                                 Intake.version == _newest_version(client))
-            .options(*_CURRENT_INTAKE_LOADING))
-
-
-def current_intake(client_id: int) -> Intake | None:
-    return db.session.scalars(_current_intake_statement(), {"client": client_id}).unique().first()
-
-
 @cache
 def _visit_and_intake_statement(with_note: bool):
     return (_visit_statement(with_note).add_columns(Intake)
             .outerjoin(Intake, (Intake.client_id == Visit.client_id)
-                       & (Intake.version == _newest_version(Visit.client_id)))
-            .options(*_CURRENT_INTAKE_LOADING))
+                       & (Intake.version == newest_intake_version(Visit.client_id)))
+            .options(*INTAKE_LOADING))
 
 
 def visit_and_intake(visit_id: int, *, with_note: bool = False) -> tuple[Visit, Intake | None]:

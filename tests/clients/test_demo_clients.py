@@ -8,7 +8,7 @@ from clinic import demo
 from clinic.auth.models import Role
 from clinic.clients.models import QUESTIONS, Client, Intake, IntakeItem
 from clinic.clients.precautions import Level, precautions
-from clinic.clients.services import intake_history
+from clinic.clients.services import client_record
 from clinic.extensions import db
 from tests.conftest import sign_in
 
@@ -32,7 +32,7 @@ def test_the_demo_shows_a_changed_intake_a_stale_one_and_a_client_without_one(
     with app.app_context():
         demo.seed()
         ids = {person.last_name: person.id for person in db.session.scalars(select(Client))}
-        assert len(intake_history(ids["Marsh"])) == 2
+        assert len(client_record(ids["Marsh"]).history) == 2
     sign_in(client, make_user(Role.THERAPIST))
 
     def page(name: str) -> str:

@@ -112,6 +112,24 @@ def test_a_new_version_keeps_the_old_one_read_only_and_says_what_changed(
     assert client.get(f"/clients/{client_id}/intakes/3").status_code == 404
 
 
+def test_a_middle_version_is_compared_with_the_one_before_it_and_the_form_starts_from_the_last(
+    client, signed_in, make_client, make_intake
+):
+    client_id = make_client()
+    make_intake(client_id, teeth_grinding="", areas_to_avoid="left eye")
+    make_intake(client_id, teeth_grinding="", blood_thinners="warfarin", areas_to_avoid="left eye")
+    make_intake(client_id, sinus="", areas_to_avoid="right shoulder")
+    signed_in(Role.THERAPIST)
+    middle = page_text(client.get(f"/clients/{client_id}/intakes/2"))
+    assert "An older version, kept read-only" in middle
+    assert "New: Blood thinners (warfarin)" in middle
+    assert "No longer: Teeth grinding" not in middle  # that went only in version 3
+    last = page_text(client.get(f"/clients/{client_id}/intakes/3"))
+    assert "An older version" not in last and "No longer: Teeth grinding" in last
+    form = page_text(client.get(f"/clients/{client_id}/intakes/new"))
+    assert "right shoulder</textarea>" in form and "left eye</textarea>" not in form
+
+
 def test_the_desk_form_starts_from_the_current_answers(
     client, signed_in, make_client, make_intake
 ):
