@@ -523,7 +523,8 @@ def intake_version(client_id: int, version: int) -> tuple[Intake, Intake | None,
                                {"client": client_id, "version": version}).unique().all()
     if not found or found[0][0].version != version:
         abort(404)
-    (shown, is_current), previous = found[0], (found[1][0] if len(found) > 1 else None)
+    shown, is_current = found[0]
+    previous = found[1][0] if len(found) > 1 else None
     return shown, previous, is_current
 
 
