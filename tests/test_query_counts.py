@@ -35,7 +35,8 @@ PAGES = {
     # One more with open intake links.
     "client page": (lambda: f"/clients/{busiest_client()}", 4, 6),
     "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4, 4),
-    "visit page": (lambda: f"/visits/{_visit_with_note()}", 5, 5),
+    # The visit, its note, the intake, the invoice and the handouts in one statement.
+    "visit page": (lambda: f"/visits/{_visit_with_note()}", 3, 3),
     "invoice list": (lambda: "/invoices?status=all", 3, 3),
     "day close-out": (lambda: f"/reports/day?date={date.today().isoformat()}", 6, 6),
 }

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from flask import current_app, render_template
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from clinic import mail, paging
 from clinic.admin.services import get_settings
@@ -250,10 +251,10 @@ class HandoutRow(NamedTuple):
     delivered: bool
 
 
-def _handout_rows():
+def _handout_columns() -> tuple:
     """The columns of a HandoutRow (not the handouts and every delivery of each as records)."""
-    return select(Handout.id, Handout.created_at, Handout.techniques,
-                  Handout.delivered_condition().label("delivered"))
+    return (Handout.id, Handout.created_at, Handout.techniques,
+            Handout.delivered_condition().label("delivered"))
 
 
 def _handout_row(record) -> HandoutRow:
@@ -280,25 +281,35 @@ class VisitHandouts:
     previous: LastHandout | None
 
 
+def visit_handouts_columns():
+    """The columns a VisitHandouts is made from (`visit_handouts`), a row per handout."""
+    return (*_handout_columns(), Handout.visit_id)
+
+
+def of_visit_or_earlier(visit_id, client_id, before):
+    """The condition on Handout for the handouts of a visit and the client's last one from a
+    visit before it: the handouts `visit_handouts` is made from."""
+    earlier, its_visit = aliased(Handout), aliased(Visit)
+    last_before = (select(earlier.id)
+                   .join(its_visit, its_visit.id == earlier.visit_id)
+                   .where(earlier.client_id == client_id, its_visit.starts_at < before)
+                   .order_by(its_visit.starts_at.desc(), earlier.id.desc()).limit(1)
+                   .scalar_subquery())
+    return or_(Handout.visit_id == visit_id, Handout.id == last_before)
+
+
 @cache
 def _visit_handouts_statement():
     """This visit's handouts and the client's last one from an earlier visit, in one statement
-    (the visit page asks on every load): the earlier one is the row of another visit."""
-    earlier = (select(Handout.id)
-               .join(Visit, Visit.id == Handout.visit_id)
-               .where(Handout.client_id == bindparam("client"),
-                      Visit.starts_at < bindparam("before"))
-               .order_by(Visit.starts_at.desc(), Handout.id.desc()).limit(1)
-               .scalar_subquery())
-    return (_handout_rows().add_columns(Handout.visit_id)
-            .where(or_(Handout.visit_id == bindparam("visit"), Handout.id == earlier))
-            .order_by(Handout.id))
+    (the note editor asks on every load): the earlier one is the row of another visit."""
+    return select(*visit_handouts_columns()).where(of_visit_or_earlier(
+        bindparam("visit"), bindparam("client"), bindparam("before")))
 
 
-def for_visit(visit: Visit, user: User) -> VisitHandouts:
-    rows = db.session.connection().execute(
-        _visit_handouts_statement(),
-        {"visit": visit.id, "client": visit.client_id, "before": visit.starts_at}).all()
+def visit_handouts(visit: Visit, user: User, rows) -> VisitHandouts:
+    """The aftercare part of a visit page from rows of `visit_handouts_columns` (a row whose
+    handout id is None is no handout)."""
+    rows = sorted((row for row in rows if row.id is not None), key=attrgetter("id"))
     builder = can_build(visit, user)
     earlier = next((row for row in rows if row.visit_id != visit.id), None)
     return VisitHandouts(
@@ -307,10 +318,16 @@ def for_visit(visit: Visit, user: User) -> VisitHandouts:
         if builder and earlier else None)
 
 
+def for_visit(visit: Visit, user: User) -> VisitHandouts:
+    return visit_handouts(visit, user, db.session.connection().execute(
+        _visit_handouts_statement(),
+        {"visit": visit.id, "client": visit.client_id, "before": visit.starts_at}))
+
+
 @cache
 def _client_handouts_statement():
     return paging.paged(
-        _handout_rows().where(Handout.client_id == bindparam("client")),
+        select(*_handout_columns()).where(Handout.client_id == bindparam("client")),
         (Handout.created_at.desc(), Handout.id.desc()),
     )
 

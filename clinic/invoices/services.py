@@ -586,14 +586,14 @@ STATUS_FILTERS = {
 }
 
 
-def _of_therapist(user) -> bool:
+def limited_to_own(user) -> bool:
     """Whether the rule of can_read limits this user's lists to their own invoices."""
     return Role(user.role) == Role.THERAPIST
 
 
-def _reader(user) -> dict:
+def reader_parameters(user) -> dict:
     """The parameters of a list built for this user (the :therapist of _readable_by)."""
-    return {"therapist": user.id} if _of_therapist(user) else {}
+    return {"therapist": user.id} if limited_to_own(user) else {}
 
 
 def _own_invoices():
@@ -636,11 +636,11 @@ def _list_statement(every_status: bool, of_therapist: bool):
 def list_invoices(user, status_filter: str, page: int, per_page: int = paging.PER_PAGE) -> Listing:
     statuses = STATUS_FILTERS.get(status_filter, STATUS_FILTERS["all"])
     every_status = set(statuses) == set(InvoiceStatus)
-    parameters = _reader(user)
+    parameters = reader_parameters(user)
     if not every_status:
         parameters["statuses"] = [status.value for status in statuses]
     return paging.read(
-        paging.Query(_list_statement(every_status, _of_therapist(user)), parameters, _row),
+        paging.Query(_list_statement(every_status, limited_to_own(user)), parameters, _row),
         page=page, per_page=per_page)
 
 
@@ -681,20 +681,29 @@ def client_invoices(client_id: int, user, *, page: int = 1, per_page: int) -> Li
 
 def client_invoices_list(client_id: int, user) -> paging.Query:
     """The list of client_invoices, to read with others."""
-    return paging.Query(_client_invoices_statement(_of_therapist(user)),
-                        {"client": client_id} | _reader(user), _row)
+    return paging.Query(_client_invoices_statement(limited_to_own(user)),
+                        {"client": client_id} | reader_parameters(user), _row)
 
 
-@cache
-def _visit_invoice_statement(of_therapist: bool):
-    return (_readable_by(_rows_statement().where(Invoice.visit_id == bindparam("visit"),
-                                                 Invoice.status != InvoiceStatus.VOID),
-                         of_therapist)
-            .order_by(Invoice.id.desc()).limit(1))
+class VisitInvoice(NamedTuple):
+    """The invoice of a visit, on the visit's page."""
+
+    id: int
+    number: str | None
+    status: str
+    status_label: str
 
 
-def visit_invoice(visit_id: int, user) -> InvoiceRow | None:
-    """The visit's invoice (the newest that is not void), if this user may read it."""
-    record = db.session.connection().execute(_visit_invoice_statement(_of_therapist(user)),
-                                             {"visit": visit_id} | _reader(user)).first()
-    return None if record is None else _row(record)
+def visit_invoice_id(visit_id, of_therapist: bool):
+    """The id of the visit's newest invoice that is not void, if it may be read (of the
+    :therapist, when asked), as SQL for a statement that reads the visit."""
+    return (_readable_by(select(func.max(Invoice.id))
+                         .where(Invoice.visit_id == visit_id,
+                                Invoice.status != InvoiceStatus.VOID), of_therapist)
+            .scalar_subquery())
+
+
+def visit_invoice(invoice_id: int | None, number: str | None,
+                  status: str | None) -> VisitInvoice | None:
+    return None if invoice_id is None else VisitInvoice(invoice_id, number, status,
+                                                        STATUS_LABELS[status])

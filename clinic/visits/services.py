@@ -23,7 +23,6 @@ from clinic.auth.models import Role, User
 from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeItem, full_name
 from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
 from clinic.clients.services import (
-    INTAKE_LOADING,
     add_health_view,
     intake_status,
     newest_intake_version,
@@ -104,7 +103,7 @@ def find_client(client_id: int | None) -> Client | None:
 
 
 @cache
-def _visit_statement(with_note: bool):
+def visit_statement(with_note: bool):
     statement = (select(Visit).where(Visit.id == bindparam("visit"))
                  .options(joinedload(Visit.client), joinedload(Visit.therapist)))
     if with_note:
@@ -118,7 +117,7 @@ def _visit_statement(with_note: bool):
 def get_visit(visit_id: int, *, with_note: bool = False) -> Visit:
     """The visit with its client and therapist; with its note and the note's addenda too, in
     the same statement, when asked (for whoever may read it)."""
-    visit = db.session.scalars(_visit_statement(with_note), {"visit": visit_id}).unique().first()
+    visit = db.session.scalars(visit_statement(with_note), {"visit": visit_id}).unique().first()
     if visit is None:
         abort(404)
     return visit
@@ -483,24 +482,6 @@ def summarise(intake: Intake | None) -> IntakeSummary | None:
         intake.goals, PRESSURES.get(intake.pressure, "Not said"), intake.areas_to_avoid,
         conditions,
     )
-
-
-@cache
-def _visit_and_intake_statement(with_note: bool):
-    return (_visit_statement(with_note).add_columns(Intake)
-            .outerjoin(Intake, (Intake.client_id == Visit.client_id)
-                       & (Intake.version == newest_intake_version(Visit.client_id)))
-            .options(*INTAKE_LOADING))
-
-
-def visit_and_intake(visit_id: int, *, with_note: bool = False) -> tuple[Visit, Intake | None]:
-    """`get_visit` and `current_intake` of its client, in one statement: the visit page's."""
-    found = db.session.execute(_visit_and_intake_statement(with_note),
-                               {"visit": visit_id}).unique().first()
-    if found is None:
-        abort(404)
-    visit, intake = found
-    return visit, intake
 
 
 # ---- treatment notes ----

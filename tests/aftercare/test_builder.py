@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from clinic.aftercare.models import Handout, Technique
 from clinic.audit.models import AuditEvent
-from clinic.auth.models import Role
+from clinic.auth.models import Role, User
 from clinic.clients import page as client_page_module
 from clinic.extensions import db
+from clinic.invoices import services as invoice_services
+from clinic.visits import services as visit_services
 from clinic.visits.models import Visit
 from tests.conftest import post_form, sign_in
 
@@ -255,6 +257,38 @@ def test_the_next_visit_shows_the_last_handout_s_techniques(app, client, session
     earlier, own = handouts(app)
     page = client.get(f"/visits/{later.visit_id}").get_data(as_text=True)
     assert f'href="/handouts/{own.id}"' in page and f'href="/handouts/{earlier.id}"' not in page
+
+
+def test_the_visit_page_reads_each_handout_addendum_and_condition_once(
+    app, client, session_visit
+):
+    """The page reads the visit with everything it shows in one statement, a line for each
+    combination of handout, addendum and ticked condition: each is still shown once."""
+    earlier = session_visit(day=date.today() - timedelta(days=14))
+    sign_in(client, earlier.therapist)
+    generate(client, earlier.visit_id, [earlier.techniques["jaw-release"]])
+    made = session_visit(client_id=earlier.client_id, therapist=earlier.therapist)
+    for technique in ("jaw-release", "skull-base-release"):
+        generate(client, made.visit_id, [made.techniques[technique]])
+    with app.app_context():
+        therapist = db.session.get(User, made.therapist.id)
+        visit = db.session.get(Visit, made.visit_id)
+        visit_services.sign(visit, therapist, {"subjective": "Sore jaw.", "assessment": "Release."},
+                            visit_services.get_note(visit).version)
+        for reason in ("First correction", "Second correction"):
+            visit_services.add_addendum(visit, therapist, reason, "Left side, not right.")
+        visit_services.change_status(visit, "completed", "", therapist, visit.version)
+        invoice, _ = invoice_services.draft_from_visit(made.visit_id, therapist.id)
+        invoice_id = invoice.id
+    earlier_handout, *own = handouts(app)
+    page = client.get(f"/visits/{made.visit_id}").get_data(as_text=True)
+    for handout in own:
+        assert page.count(f'href="/handouts/{handout.id}"') == 1
+    assert f'href="/handouts/{earlier_handout.id}"' not in page
+    assert page_text(client.get(f"/visits/{made.visit_id}")).count("Last handout") == 1
+    assert page.count("Reason: First correction") == page.count("Reason: Second correction") == 1
+    assert page.count("Teeth grinding") == 1
+    assert page.count(f'href="/invoices/{invoice_id}"') == 1
 
 
 def test_the_client_page_shows_the_latest_handout_and_links_to_all(
