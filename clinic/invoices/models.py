@@ -116,6 +116,10 @@ class Invoice(db.Model):
     subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     tax_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # The sum of its payments, kept with them by record_payment (the invoice's version lets
+    # one payment through at a time): every list of invoices shows it and the close-out sums
+    # what is owed over every unpaid invoice, without reading each one's payments.
+    paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
     issued_on: Mapped[date | None] = mapped_column(Date)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Copied at issue, so a later change of address or registration does not rewrite receipts.
@@ -154,10 +158,6 @@ class Invoice(db.Model):
     @property
     def status_label(self) -> str:
         return InvoiceStatus(self.status).label
-
-    @property
-    def paid(self) -> Decimal:
-        return sum((payment.amount for payment in self.payments), Decimal("0.00"))
 
     @property
     def balance(self) -> Decimal:
@@ -299,7 +299,7 @@ class IssuedDocumentChanged(RuntimeError):
 
 # What may still happen to an issued invoice: it is paid, printed or voided.
 MUTABLE_AFTER_ISSUE = frozenset(
-    {"status", "printed_at", "receipt_printed_at", "voided_at", "updated_at", "version"}
+    {"status", "paid", "printed_at", "receipt_printed_at", "voided_at", "updated_at", "version"}
 )
 
 

@@ -409,6 +409,7 @@ def record_payment(invoice: Invoice, details: PaymentDetails, actor_id: int,
     payment = Payment(invoice_id=invoice.id, recorded_by_id=actor_id, **values)
     db.session.add(payment)
     invoice.payments.append(payment)
+    invoice.paid += payment.amount
     if invoice.balance == 0:
         invoice.status = InvoiceStatus.PAID
     # Two payments at once: the invoice's version lets only the first through.
@@ -516,17 +517,6 @@ def record_copy(invoice: Invoice) -> None:
 
 # ---- lists ----
 
-# Built once each, with what changes from one list to the next as parameters: a statement
-# never changes (.where() makes a new one), and building these cost more than the rest of a
-# short list.
-@cache
-def _paid_by_invoice():
-    # Summed per listed invoice through the payment index, never over every payment ever made.
-    return (select(type_coerce(func.coalesce(func.sum(Payment.amount), 0), MONEY))
-            .where(Payment.invoice_id == Invoice.id)
-            .correlate(Invoice).scalar_subquery())
-
-
 # Looked up once a row rather than building an InvoiceStatus for each.
 STATUS_LABELS = {status.value: status.label for status in InvoiceStatus}
 
@@ -553,13 +543,15 @@ class InvoiceRow(NamedTuple):
     balance: Decimal
 
 
+# Built once each, with what changes from one list to the next as parameters: a statement
+# never changes (.where() makes a new one), and building these cost more than the rest of a
+# short list.
 @cache
 def _rows_statement():
     return (
         select(Invoice.id, Invoice.number, Invoice.status, Invoice.client_id,
                Client.first_name, Client.last_name, User.name.label("therapist"),
-               Invoice.service_date, Invoice.issued_on, Invoice.total,
-               _paid_by_invoice().label("paid"))
+               Invoice.service_date, Invoice.issued_on, Invoice.total, Invoice.paid)
         .join(Client, Client.id == Invoice.client_id)
         .outerjoin(User, User.id == Invoice.therapist_id)
     )
@@ -652,7 +644,7 @@ def _unpaid_statement():
     # parameters had it plan again on every run (its plan for any status and page expects a
     # quarter of every invoice, and dearer than one made for the few unpaid).
     unpaid = Invoice.status == literal(InvoiceStatus.ISSUED.value, literal_execute=True)
-    owed = type_coerce(Invoice.total - _paid_by_invoice(), MONEY)
+    owed = type_coerce(Invoice.total - Invoice.paid, MONEY)
     return paging.one_page(
         _rows_statement().add_columns(*paging.totals_of(Invoice, unpaid, amount=owed))
         .where(unpaid).order_by(Invoice.issued_on, Invoice.id), written=True,

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
 from clinic.auth.models import Role
@@ -24,6 +25,11 @@ def field_error(response, field: str) -> str:
     found = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>',
                       response.get_data(as_text=True))
     return html.unescape(found.group(1)) if found else ""
+
+
+def words(response) -> str:
+    """The page's text without its tags, in single spaces."""
+    return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
 
 
 def flashed(client) -> str:
@@ -219,6 +225,32 @@ def test_partial_payments_then_the_balance_makes_it_paid(app, client, signed_in,
         ("cash", Decimal("50.00")), ("insurance", Decimal("59.25"))]
     page = text(client.get(f"/invoices/{made.id}"))
     assert "Receipt INV-" in page and "Paid in full" in page
+
+
+def test_what_is_paid_and_still_owed_shows_in_the_lists_and_the_close_out(
+    app, client, signed_in, make_invoice
+):
+    signed_in(Role.ADMIN)
+    part_paid = make_invoice(payments=["50.00", "20.00"])  # of 109.25
+    make_invoice(issue=True)
+    with app.app_context():
+        assert db.session.get(Invoice, part_paid.id).paid == Decimal("70.00")
+    listed = words(client.get("/invoices?status=unpaid"))
+    issued = f"{date.today():%-d %B %Y}"
+    assert f"{part_paid.number} Robin Client1 — {issued} 109.25 39.25 Unpaid" in listed
+    close_out = words(client.get(f"/reports/day?date={date.today().isoformat()}"))
+    assert "Total outstanding (2) 148.50" in close_out  # 39.25 + 109.25
+
+
+def test_the_migration_takes_what_each_invoice_was_paid_from_its_payments(app, make_invoice):
+    part_paid = make_invoice(payments=["50.00", "20.00"])
+    unpaid = make_invoice(issue=True)
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="0016")
+        upgrade()
+        assert db.session.get(Invoice, part_paid.id).paid == Decimal("70.00")
+        assert db.session.get(Invoice, unpaid.id).paid == Decimal("0.00")
 
 
 @pytest.mark.parametrize(
