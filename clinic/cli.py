@@ -83,7 +83,8 @@ def seed_demo():
 
 @audit_group.command("verify")
 def verify_audit():
-    """Check the audit log's hash chain, and every signed note and issued invoice's content."""
+    """Check the audit log's hash chain, every signed note and issued invoice's content, and
+    what each invoice keeps as paid against its payments."""
     chain = audit_chain.verify()
     if chain.intact:
         click.echo(f"Audit log intact: {chain.events:,} events, every link verified.")

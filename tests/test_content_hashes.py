@@ -160,6 +160,11 @@ TAMPERING = {
         "UPDATE credit_note SET reason = 'Client asked' WHERE id = :credit_note_id",
         "credit note {credit_note_number} (id {credit_note_id}): content changed since issue",
     ),
+    "what an invoice was paid": (
+        "UPDATE invoice SET paid = 1000 WHERE id = :invoice_id",
+        "invoice {invoice_number} (id {invoice_id}): 10.00 paid on record, but its payments "
+        "come to 0.00",
+    ),
 }
 
 

@@ -3,22 +3,25 @@
 Each record's hash is recomputed from the database as it is now, with the same function that
 sealed it; any difference means the row was changed around the app (the app itself refuses to).
 The hash on the record is also held against the one its sealing event wrote into the chained
-audit log, so a record rewritten together with a recomputed hash is found too.
+audit log, so a record rewritten together with a recomputed hash is found too. What each
+invoice keeps as paid is held against its payments.
 """
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import raiseload, selectinload
 
 from clinic.audit.models import AuditEvent
 from clinic.extensions import db
 from clinic.invoices.models import (
+    MONEY,
     CreditNote,
     Invoice,
     InvoiceStatus,
+    Payment,
     credit_note_content_hash,
     invoice_content_hash,
 )
@@ -92,6 +95,22 @@ def _check(verdict: Verdict, kind: _Kind) -> None:
     verdict.checked[kind.label] = checked
 
 
+def _check_paid(verdict: Verdict) -> None:
+    """What each invoice keeps as paid against the sum of its payments (sealed records too:
+    a payment never changes), in one statement over all of them."""
+    payments = (select(Payment.invoice_id, func.sum(Payment.amount).label("amount"))
+                .where(Payment.invoice_id.is_not(None)).group_by(Payment.invoice_id).subquery())
+    received = func.coalesce(payments.c.amount, 0)
+    found = db.session.execute(
+        select(Invoice.id, Invoice.number, Invoice.paid, received.label("received"))
+        .outerjoin(payments, payments.c.invoice_id == Invoice.id)
+        .where(Invoice.paid != received).order_by(Invoice.id))
+    for invoice_id, number, paid, received_cents in found:
+        received_amount = MONEY.process_result_value(received_cents, db.engine.dialect)
+        verdict.altered.append(f"invoice {number} (id {invoice_id}): {paid} paid on record, "
+                               f"but its payments come to {received_amount}")
+
+
 def verify() -> Verdict:
     verdict = Verdict()
     # A record that claims to be a draft while it carries a hash was unsigned behind the
@@ -128,4 +147,5 @@ def verify() -> Verdict:
         lambda note: f"credit note {note.number} (id {note.id})", "issue",
         "invoice.voided", "credit_note", lambda note: note.number,
     ))
+    _check_paid(verdict)
     return verdict
