@@ -43,8 +43,11 @@ def day_name(value: date | datetime | str) -> str:
 # Remembered, as the clock is: a list of invoices or visits shows a date a line, most of them
 # the same few days, at 2.5 µs each to format (0.2 µs remembered).
 @lru_cache(maxsize=4096)
-def long_date(value: date | datetime | str) -> str:
-    """The way a person writes a date: 17 March 2026; a stored time on the clinic's calendar."""
+def long_date(value: date | datetime | str | None) -> str:
+    """The way a person writes a date: 17 March 2026; a stored time on the clinic's calendar;
+    a dash for none."""
+    if value is None:
+        return "\u2014"
     value = _on_clinic_calendar(value)
     return f"{value.day} {value:%B %Y}"
 

@@ -4,6 +4,7 @@ the migrations once per run, emptied after every test."""
 import os
 import re
 import shutil
+import time as clock
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -265,3 +266,17 @@ def recorded_statements(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def in_halifax():
+    """The app server run with the clinic's zone in TZ, as docs/deploy.md asks."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Halifax"
+    clock.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    clock.tzset()

@@ -1,7 +1,7 @@
 """The intake form at the desk: versions, what changed, who may read it, and the audit trail."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -86,6 +86,23 @@ def test_a_treatment_date_in_the_future_is_refused(app, client, signed_in, make_
                          desk_answers(injections="y", injections_date=tomorrow))
     assert "This date is in the future." in page_text(response)
     assert intake_count(app) == 0
+
+
+def test_an_intake_sent_late_in_the_evening_is_dated_on_the_clinic_s_calendar(
+    app, client, signed_in, make_client, make_intake, in_halifax
+):
+    client_id = make_client()
+    make_intake(client_id, teeth_grinding="")
+    with app.app_context():
+        # 22:30 in Halifax on 3 March is 02:30 on 4 March in UTC, as it is stored.
+        db.session.execute(update(Intake).values(
+            submitted_at=datetime(2026, 3, 4, 2, 30, tzinfo=UTC)))
+        db.session.commit()
+    signed_in(Role.THERAPIST)
+    page = page_text(client.get(f"/clients/{client_id}"))
+    assert "version 1, 3 March 2026." in page and "4 March 2026" not in page
+    assert "This is the current intake, sent 3 March 2026 at the desk" in page_text(
+        client.get(f"/clients/{client_id}/intakes/1"))
 
 
 def test_a_new_version_keeps_the_old_one_read_only_and_says_what_changed(

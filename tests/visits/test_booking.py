@@ -1,10 +1,7 @@
 """Booking a visit: what is refused, with which message, and what the schedule then shows."""
 
-import os
-import time as clock
 from datetime import UTC, date, datetime, time
 
-import pytest
 from sqlalchemy import func, select
 
 from clinic.auth.models import Role
@@ -145,20 +142,6 @@ def test_a_booking_is_audited(app, client, signed_in, make_user, make_client):
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.booked"))
         assert event.actor_id == desk.id
-
-
-@pytest.fixture
-def in_halifax():
-    """The app server run with the clinic's zone in TZ, as docs/deploy.md asks."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "America/Halifax"
-    clock.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    clock.tzset()
 
 
 def test_a_late_evening_visit_is_on_the_clinic_s_day_and_stored_in_utc(
