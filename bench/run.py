@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import MetaData, create_engine, func, select  # noqa: E402
 
-from bench import handout_pdf, invoice_pdf, render_batch, timing  # noqa: E402
+from bench import handout_pdf, invoice_pdf, pdf_memory, render_batch, timing  # noqa: E402
 from bench.seed import DEFAULT, SMALL, seed  # noqa: E402
 from clinic import create_app  # noqa: E402
 from clinic.aftercare.models import Handout  # noqa: E402
@@ -340,7 +340,7 @@ def measure_pages(base: str, pages: dict[str, str], cookie: str, seconds: float,
 
 # ---- the table ----
 
-def table(pages: dict[str, Load], pdfs: dict[str, dict[str, timing.Runs]],
+def table(pages: dict[str, Load], pdfs: dict[str, dict[str, timing.Runs]], memory: int,
           batch: dict[str, float]) -> tuple[list[tuple], bool]:
     base = pages.pop("baseline")
     rows = [("baseline page req/s", f"{base.requests_per_second:.0f}", "", "", "", ""),
@@ -369,6 +369,10 @@ def table(pages: dict[str, Load], pdfs: dict[str, dict[str, timing.Runs]],
                      f"{statistics.median(floor.wall):.1f}",
                      f"{timing.ratio(results, name, 'wall'):.1f}x", "", ""))
         passed = passed and ok
+    ok = memory < pdf_memory.GROWTH_LIMIT
+    rows.append((f"RSS growth MB over {pdf_memory.RENDERS:,} PDF renders", f"{memory / 1e6:.1f}",
+                 "", "", f"< {pdf_memory.GROWTH_LIMIT / 1e6:g} MB", "pass" if ok else "FAIL"))
+    passed = passed and ok
     invoice = statistics.median(pdfs[invoice_pdf.INVOICE][invoice_pdf.INVOICE].wall)
     stored = batch["stored_print_ms"]
     ok = stored / invoice <= STORED_PRINT_TARGET
@@ -419,8 +423,10 @@ def main() -> None:
     pdf_runs = args.pdf_runs or (10 if args.small else 30)
     pdfs = {invoice_pdf.INVOICE: invoice_pdf.measure(pdf_runs),
             handout_pdf.HANDOUT: handout_pdf.measure(pdf_runs)}
+    log(f"rendering {pdf_memory.RENDERS:,} receipts in this process, watching its memory")
+    memory = pdf_memory.measure()
     log("rendering a batch of invoices with one process, then two")
-    rows, passed = table(loads, pdfs, render_batch.measure())
+    rows, passed = table(loads, pdfs, memory, render_batch.measure())
     dialect = urllib.parse.urlsplit(url).scheme.split("+")[0]
     held = _counts(url)
     print(f"\n{held['client']:,} clients, {held['visit']:,} visits, "
