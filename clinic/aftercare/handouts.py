@@ -281,7 +281,7 @@ class VisitHandouts:
     previous: LastHandout | None
 
 
-def visit_handouts_columns():
+def visit_handouts_columns() -> tuple:
     """The columns a VisitHandouts is made from (`visit_handouts`), a row per handout."""
     return (*_handout_columns(), Handout.visit_id)
 
