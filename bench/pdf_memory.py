@@ -33,8 +33,14 @@ def _one_line(n: int) -> str:
 
 
 def growth(renders: int = RENDERS, warm_up: int = WARM_UP) -> int:
-    """Bytes the process grew by over `renders` renders, after `warm_up` renders that fill
-    what is built once per process (fonts, the stylesheet, caches). In an app context."""
+    """Bytes the process grew by over `renders` renders. In an app context.
+
+    First the process is readied as a gunicorn worker is before its first request
+    (`render.warm_up`, gunicorn.conf.py), then `warm_up` receipts fill what the first
+    documents build (caches of styles and glyphs). Without the worker's warm-up, a process
+    grows about twice as much over its first thousand (docs/performance.md).
+    """
+    render.warm_up()
     for n in range(warm_up):
         render.html_to_pdf(_one_line(n), pdf_variant="pdf/a-3b")
     before = resident_bytes()
