@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, type_coerce
 from sqlalchemy.orm import raiseload, selectinload
 
 from clinic.audit.models import AuditEvent
@@ -100,13 +100,12 @@ def _check_paid(verdict: Verdict) -> None:
     a payment never changes), in one statement over all of them."""
     payments = (select(Payment.invoice_id, func.sum(Payment.amount).label("amount"))
                 .where(Payment.invoice_id.is_not(None)).group_by(Payment.invoice_id).subquery())
-    received = func.coalesce(payments.c.amount, 0)
+    received = type_coerce(func.coalesce(payments.c.amount, 0), MONEY)
     found = db.session.execute(
-        select(Invoice.id, Invoice.number, Invoice.paid, received.label("received"))
+        select(Invoice.id, Invoice.number, Invoice.paid, received)
         .outerjoin(payments, payments.c.invoice_id == Invoice.id)
         .where(Invoice.paid != received).order_by(Invoice.id))
-    for invoice_id, number, paid, received_cents in found:
-        received_amount = MONEY.process_result_value(received_cents, db.engine.dialect)
+    for invoice_id, number, paid, received_amount in found:
         verdict.altered.append(f"invoice {number} (id {invoice_id}): {paid} paid on record, "
                                f"but its payments come to {received_amount}")
 

@@ -483,6 +483,12 @@ def newest_intake_version(client_id: ColumnElement[int]) -> ScalarSelect[int]:
             .correlate_except(Intake).scalar_subquery())
 
 
+def is_current_intake(client_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The condition on Intake for the client's current (newest) intake: the client a column
+    of the statement around it, or a parameter."""
+    return (Intake.client_id == client_id) & (Intake.version == newest_intake_version(client_id))
+
+
 # An intake with its ticked items. The consent's text is the form's, not the history's nor the
 # summary's: it loads when a page reads it.
 INTAKE_LOADING = (lazyload(Intake.consent), joinedload(Intake.items))
@@ -495,10 +501,7 @@ def _newest_first(statement: Select) -> Select:
 
 @cache
 def _current_intake_statement():
-    client = bindparam("client")
-    return (select(Intake).where(Intake.client_id == client,
-                                 Intake.version == newest_intake_version(client))
-            .options(*INTAKE_LOADING))
+    return select(Intake).where(is_current_intake(bindparam("client"))).options(*INTAKE_LOADING)
 
 
 def current_intake(client_id: int) -> Intake | None:

@@ -15,7 +15,7 @@ from clinic.aftercare.models import Handout
 from clinic.auth.models import User
 from clinic.clients.models import Intake
 from clinic.clients.precautions import Precaution, precautions
-from clinic.clients.services import INTAKE_LOADING, intake_status, newest_intake_version
+from clinic.clients.services import INTAKE_LOADING, intake_status, is_current_intake
 from clinic.extensions import db
 from clinic.invoices import services as invoice_services
 from clinic.invoices.models import Invoice
@@ -58,8 +58,7 @@ def _statement(with_note: bool, own_invoices_only: bool):
         services.visit_statement(with_note)
         .add_columns(Intake, invoice.id.label("invoice_id"), invoice.number.label("invoice_number"),
                      invoice.status.label("invoice_status"), *handouts.visit_handouts_columns())
-        .outerjoin(Intake, (Intake.client_id == Visit.client_id)
-                   & (Intake.version == newest_intake_version(Visit.client_id)))
+        .outerjoin(Intake, is_current_intake(Visit.client_id))
         .outerjoin(invoice, invoice.id == invoice_services.visit_invoice_id(Visit.id,
                                                                            own_invoices_only))
         .outerjoin(Handout, handouts.of_visit_or_earlier(Visit.id, Visit.client_id,

@@ -25,7 +25,7 @@ from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precaut
 from clinic.clients.services import (
     add_health_view,
     intake_status,
-    newest_intake_version,
+    is_current_intake,
 )
 from clinic.extensions import db
 from clinic.formatting import clock
@@ -287,8 +287,7 @@ def _visits_statement(of_therapists: bool):
         .join(Client, Client.id == Visit.client_id)
         .join(User, User.id == Visit.therapist_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .outerjoin(Intake, (Intake.client_id == Visit.client_id)
-                   & (Intake.version == newest_intake_version(Visit.client_id)))
+        .outerjoin(Intake, is_current_intake(Visit.client_id))
         .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
         .where(*_in_range())
         .order_by(Visit.starts_at, Visit.id, IntakeItem.id)
