@@ -18,6 +18,7 @@ from operator import attrgetter
 
 from sqlalchemy import (
     JSON,
+    CompoundSelect,
     Date,
     DateTime,
     Integer,
@@ -25,8 +26,12 @@ from sqlalchemy import (
     Select,
     bindparam,
     func,
+    literal,
     literal_column,
+    null,
     select,
+    type_coerce,
+    union_all,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -128,10 +133,11 @@ def read(query: Query, *, page: int, per_page: int) -> Listing:
 
 
 def first_pages(*queries: Query, per_page: int) -> list[Listing]:
-    """The first page of each list, for a page that shows the newest few of several lists on
-    every load: on PostgreSQL all in one statement, each list's rows a JSON array, as a round
-    trip costs a busy server more than a few rows; on SQLite, which has no round trip to save,
-    one by one (rows come back faster as rows than through JSON). Each list's statement comes
+    """The first page of each list, all in one statement, for a page that shows the newest few
+    of several lists on every load: a statement costs a page more than a few rows do. On
+    PostgreSQL each list's rows come as a JSON array, as a round trip costs a busy server more
+    than the JSON; SQLite, which has no round trip to save but reads rows faster than JSON,
+    gives the lists' rows one after another (`_side_by_side`). Each list's statement comes
     from `paged`; lists read together give the same value to a parameter they share.
     """
     parameters = {"limit": per_page, "offset": 0}
@@ -139,18 +145,19 @@ def first_pages(*queries: Query, per_page: int) -> list[Listing]:
         for name, value in query.parameters.items():
             if parameters.setdefault(name, value) != value:
                 raise ValueError(f"the lists read together differ in :{name}")
+    statements = tuple(query.statement for query in queries)
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return [read(query, page=1, per_page=per_page) for query in queries]
-    found = connection.execute(_together(tuple(query.statement for query in queries)),
-                               parameters).one()
-    # Each list's rows are put back in order: json_agg may gather them in any order.
-    return [
-        listing(sorted(map(_json_record(query.statement, connection.dialect), items or ()),
-                       key=attrgetter("place")),
-                query.row, per_page=per_page, amount=query.amount)
-        for query, items in zip(queries, found, strict=True)
-    ]
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(_together(statements), parameters).one()
+        records = [map(_json_record(query.statement, connection.dialect), items or ())
+                   for query, items in zip(queries, found, strict=True)]
+    else:
+        records = _records_side_by_side(
+            statements, connection.execute(_side_by_side(statements), parameters))
+    # Each list's rows are put back in order: neither json_agg nor UNION ALL keeps it.
+    return [listing(sorted(rows, key=attrgetter("place")), query.row, per_page=per_page,
+                    amount=query.amount)
+            for query, rows in zip(queries, records, strict=True)]
 
 
 @cache
@@ -163,6 +170,43 @@ def _together(statements: tuple[Select, ...]) -> Select:
         columns.append(select(func.json_agg(func.json_build_object(*pairs), type_=JSON))
                        .scalar_subquery().label(f"list_{number}"))
     return select(*columns)
+
+
+@cache
+def _side_by_side(statements: tuple[Select, ...]) -> CompoundSelect:
+    """Every statement's rows in one: a row's first column is the number of its statement, and
+    each statement has columns of its own, NULL in the other statements' rows. Each column
+    keeps its type, so its values are read as the statement alone would read them."""
+    lists = [statement.subquery() for statement in statements]
+    return union_all(*(
+        select(literal(number, Integer).label("list"), *(
+            (column if other is rows else type_coerce(null(), column.type))
+            .label(f"list_{position}_{column.key}")
+            for position, other in enumerate(lists) for column in other.c
+        )).select_from(rows)
+        for number, rows in enumerate(lists)
+    ))
+
+
+@cache
+def _records(statements: tuple[Select, ...]) -> list[tuple[type, slice]]:
+    """For each statement, its rows' type and where its columns are in `_side_by_side`'s."""
+    found, start = [], 1
+    for statement in statements:
+        keys = statement.subquery().c.keys()
+        found.append((namedtuple("Record", keys), slice(start, start + len(keys))))
+        start += len(keys)
+    return found
+
+
+def _records_side_by_side(statements: tuple[Select, ...], lines) -> list[list[tuple]]:
+    """Each statement's rows, as the statement alone gives them, from `_side_by_side`'s."""
+    records = _records(statements)
+    found: list[list[tuple]] = [[] for _ in statements]
+    for line in lines:
+        record, columns = records[line[0]]
+        found[line[0]].append(record._make(line[columns]))
+    return found
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Several lists read in one statement (on PostgreSQL) are the lists read one by one."""
+"""Several lists read in one statement are the lists read one by one."""
 
 from decimal import Decimal
 
@@ -63,7 +63,7 @@ def test_lists_read_together_must_agree_on_the_parameters_they_share(app):
 
 def test_a_decimal_column_is_refused_rather_than_read_through_a_float(app):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("SQLite reads the lists one by one, as rows")
+        pytest.skip("only PostgreSQL reads the lists through JSON")
     amounts = paging.paged(
         select(cast(Invoice.total, Numeric(12, 2))).where(Invoice.client_id == bindparam("c")),
         (Invoice.id,),
