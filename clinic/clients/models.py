@@ -47,7 +47,25 @@ ARCHIVED_ONLY = {"sqlite_where": text("archived_at IS NOT NULL"),
                  "postgresql_where": text("archived_at IS NOT NULL")}
 
 
-class Client(db.Model):
+class ClientNaming:
+    """What a client's columns say in words, for the record and for a plain copy of it (the
+    client page's `ClientCard`): each has first_name, last_name, archived_at and
+    handout_delivery."""
+
+    @property
+    def name(self) -> str:
+        return full_name(self.first_name, self.last_name)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def delivery_label(self) -> str:
+        return Delivery(self.handout_delivery).label
+
+
+class Client(ClientNaming, db.Model):
     """Someone the clinic treats. Never deleted: archived, because records are kept for years."""
 
     __tablename__ = "client"
@@ -90,18 +108,6 @@ class Client(db.Model):
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own hook)
-
-    @property
-    def name(self) -> str:
-        return full_name(self.first_name, self.last_name)
-
-    @property
-    def archived(self) -> bool:
-        return self.archived_at is not None
-
-    @property
-    def delivery_label(self) -> str:
-        return Delivery(self.handout_delivery).label
 
 
 class ConsentText(db.Model):

@@ -7,7 +7,6 @@ from clinic import paging
 from clinic.aftercare import handouts
 from clinic.auth.models import User
 from clinic.clients import services
-from clinic.clients.models import Client, Intake
 from clinic.clients.precautions import Precaution, precautions
 from clinic.invoices import services as invoice_services
 from clinic.paging import LATEST, Listing
@@ -18,8 +17,8 @@ from clinic.visits import services as visit_services
 
 @dataclass(frozen=True)
 class ClientPage:
-    client: Client
-    history: list[Intake]
+    client: services.ClientCard
+    history: list[services.IntakeVersion]
     status: str
     open_links: list[services.OpenLink]
     precautions: list[Precaution]

@@ -5,6 +5,8 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
@@ -34,6 +36,7 @@ from clinic.clients.models import (
     PRESSURES,
     QUESTIONS,
     Client,
+    ClientNaming,
     ConsentText,
     Delivery,
     Intake,
@@ -41,6 +44,7 @@ from clinic.clients.models import (
     IntakeLink,
     full_name,
 )
+from clinic.clients.precautions import ItemAnswer
 from clinic.extensions import db
 from clinic.paging import PER_PAGE, Listing
 from clinic.records import apply_changes, check_version, commit_or_stale
@@ -543,14 +547,15 @@ def record_health_view(client: Client, intake: Intake, what: str) -> None:
     audit.journal_views()
 
 
-def add_health_view(client: Client, intake: Intake, what: str) -> None:
+def add_health_view(client: "Client | ClientCard", intake: "Intake | IntakeVersion",
+                    what: str) -> None:
     """The health view's audit event, to be journaled with the page's other views."""
     audit.record("intake.viewed", "client", client.id,
                  detail={"version": intake.version, "view": what})
 
 
-def _describe(item: IntakeItem) -> str:
-    label = item.question.short_label
+def _describe(item: IntakeItem | ItemAnswer) -> str:
+    label = QUESTIONS[item.code].short_label
     return f"{label} ({item.detail})" if item.detail else label
 
 
@@ -563,7 +568,7 @@ SCALAR_CHANGES = (
 )
 
 
-def changes(previous: Intake, current: Intake) -> list[str]:
+def changes(previous: "Intake | IntakeVersion", current: "Intake | IntakeVersion") -> list[str]:
     """What the newer intake says differently, in plain words: "New: Blood thinners"."""
     before = {item.code: item for item in previous.items}
     after = {item.code: item for item in current.items}
@@ -573,7 +578,7 @@ def changes(previous: Intake, current: Intake) -> list[str]:
         if new and not old:
             said.append(f"New: {_describe(new)}")
         elif old and not new:
-            said.append(f"No longer: {old.question.short_label}")
+            said.append(f"No longer: {QUESTIONS[old.code].short_label}")
         elif old and new and (old.detail, old.on_date) != (new.detail, new.on_date):
             said.append(f"Changed: {_describe(new)}")
     # How headaches behave is news only when both versions have headaches.
@@ -645,10 +650,43 @@ class OpenLink(NamedTuple):
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ClientCard(ClientNaming):
+    """The client as their page shows them: plain values, read like a Client."""
+
+    id: int
+    first_name: str
+    last_name: str
+    pronouns: str
+    date_of_birth: date
+    phone: str
+    email: str
+    address: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    handout_delivery: str
+    archived_at: datetime | None
+
+
+class IntakeVersion(NamedTuple):
+    """An intake as the client page reads it (to list, compare and flag precautions): plain
+    values, read like an Intake."""
+
+    version: int
+    submitted_at: datetime
+    source: str
+    pressure: str
+    areas_to_avoid: str
+    headache_kind: str
+    headache_frequency: str
+    headache_recent: bool
+    items: list[ItemAnswer]
+
+
 class ClientRecord(NamedTuple):
-    client: Client
+    client: ClientCard
     # Every intake, newest (current) first.
-    history: list[Intake]
+    history: list[IntakeVersion]
     open_links: list[OpenLink]
 
 
@@ -659,12 +697,28 @@ def _open_link_of(client_id) -> tuple:
             IntakeLink.revoked_at.is_(None), IntakeLink.expires_at > bindparam("now"))
 
 
+# Where each part of a line of `_client_record_statement` starts: the card, whether there is an
+# open link, the intake's own columns, its ticked item's.
+_LINK = len(fields(ClientCard))
+_VERSION = _LINK + 1
+_ITEM = _VERSION + len(IntakeVersion._fields) - 1  # all but the items
+
+
 @cache
 def _client_record_statement():
+    """The client, whether they have an open link, and each of their intakes with its ticked
+    items, newest first: a line per ticked item (at least one an intake), in plain columns in
+    the order of ClientCard's and IntakeVersion's fields."""
     any_open_link = exists().where(*_open_link_of(Client.id)).label("any_open_link")
-    return _newest_first(select(Client, Intake, any_open_link)
-                         .outerjoin(Intake, Intake.client_id == Client.id)
-                         .where(Client.id == bindparam("client")))
+    return (
+        select(*(getattr(Client, field.name) for field in fields(ClientCard)), any_open_link,
+               *(getattr(Intake, name) for name in IntakeVersion._fields[:-1]),  # not items
+               IntakeItem.code, IntakeItem.detail, IntakeItem.on_date)
+        .outerjoin(Intake, Intake.client_id == Client.id)
+        .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
+        .where(Client.id == bindparam("client"))
+        .order_by(Intake.version.desc(), IntakeItem.id)
+    )
 
 
 @cache
@@ -676,15 +730,26 @@ def _open_links_statement():
 
 def client_record(client_id: int) -> ClientRecord:
     """The client with their intakes and open links, as the client page shows them. The links
-    are read by a second statement only when there are any: most clients have none."""
+    are read by a second statement only when there are any: most clients have none.
+
+    Plain rows rather than records, read through the session's connection: the page reads
+    them on every load, and records cost it more than the rest of the statement.
+    """
     parameters = {"client": client_id, "now": utcnow()}
-    found = db.session.execute(_client_record_statement(), parameters).unique().all()
-    if not found:
+    connection = db.session.connection()
+    lines = connection.execute(_client_record_statement(), parameters).all()
+    if not lines:
         abort(404)
-    client, _, any_open_link = found[0]
-    links = [OpenLink(*row) for row in db.session.connection().execute(
-        _open_links_statement(), parameters)] if any_open_link else []
-    return ClientRecord(client, [intake for _, intake, _ in found if intake is not None], links)
+    history = []
+    for version, group in groupby(lines, itemgetter(_VERSION)):
+        if version is None:  # no intake yet
+            break
+        group = list(group)
+        history.append(IntakeVersion(*group[0][_VERSION:_ITEM], [
+            ItemAnswer(*line[_ITEM:]) for line in group if line[_ITEM] is not None]))
+    links = [OpenLink(*row) for row in connection.execute(_open_links_statement(), parameters)
+             ] if lines[0][_LINK] else []
+    return ClientRecord(ClientCard(*lines[0][:_LINK]), history, links)
 
 
 def revoke_link(client: Client, link_id: int) -> None:

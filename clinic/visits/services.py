@@ -23,6 +23,8 @@ from clinic.auth.models import Role, User
 from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeItem, full_name
 from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
 from clinic.clients.services import (
+    ClientCard,
+    IntakeVersion,
     add_health_view,
     intake_status,
     is_current_intake,
@@ -513,7 +515,8 @@ def record_note_view(note: TreatmentNote, where: str) -> None:
 
 
 def record_page_views(where: str, *, note: TreatmentNote | None = None,
-                      client: Client | None = None, intake: Intake | None = None,
+                      client: Client | ClientCard | None = None,
+                      intake: Intake | IntakeVersion | None = None,
                       history: Iterable["HistoryRow"] = ()) -> None:
     """What a page showed of a note, of health answers and of note summaries in a client's
     history, on record in one write to the journal."""

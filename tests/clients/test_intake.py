@@ -105,6 +105,21 @@ def test_an_intake_sent_late_in_the_evening_is_dated_on_the_clinic_s_calendar(
         client.get(f"/clients/{client_id}/intakes/1"))
 
 
+def test_the_client_page_reads_each_version_with_its_own_ticked_boxes(
+    client, signed_in, make_client, make_intake
+):
+    client_id = make_client()
+    make_intake(client_id, teeth_grinding="at night", sinus="")
+    make_intake(client_id)  # nothing ticked
+    make_intake(client_id, blood_thinners="warfarin")
+    signed_in(Role.THERAPIST)
+    page = page_text(client.get(f"/clients/{client_id}"))
+    assert page.index(">Version 3<") < page.index(">Version 2<") < page.index(">Version 1<")
+    # Compared with the version before it, which had nothing ticked.
+    assert "New: Blood thinners (warfarin)" in page and "No longer" not in page
+    assert "Current: version 3" in page
+
+
 def test_a_new_version_keeps_the_old_one_read_only_and_says_what_changed(
     client, signed_in, make_client, make_intake
 ):
