@@ -282,7 +282,8 @@ class _Styles:
 # what var() gives every element only while each property is set once, in :root alone, and
 # read without a fallback; a stylesheet that does otherwise is parsed as it is.
 _ROOT_RULE = re.compile(r"^:root\s*\{([^}]*)\}", re.MULTILINE)
-_CUSTOM_PROPERTY = re.compile(r"(--[\w-]+)\s*:\s*([^;]+);")
+# Not a class name's modifier before a pseudo-element (".technique--drawn::after").
+_CUSTOM_PROPERTY = re.compile(r"(?<![\w-])(--[\w-]+)\s*:\s*([^;]+);")
 _VAR = re.compile(r"var\(\s*(--[\w-]+)\s*\)")
 
 

@@ -288,6 +288,8 @@ def test_custom_properties_are_written_out_only_where_var_would_give_the_same(ca
           "p { color: var(--ink); font-family: var( --font ); }"
     assert custom_properties_written_out(css).endswith(
         'p { color: #1d2327; font-family: "DejaVu Sans", sans-serif; }')
+    modifier = css + '\n.note--boxed::after { content: ""; color: var(--ink); }'
+    assert custom_properties_written_out(modifier).endswith('{ content: ""; color: #1d2327; }')
     for unlike in (css + "\n.note { --ink: #a4161a; }",
                    css.replace("var(--ink)", "var(--ink, black)"),
                    css.replace("var(--ink)", "var(--paper)"),
