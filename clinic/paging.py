@@ -189,13 +189,19 @@ def _side_by_side(statements: tuple[Select, ...]) -> CompoundSelect:
 
 
 @cache
+def _record_type(statement: Select) -> type:
+    """The type of a row of the statement, read apart from it (`_side_by_side`, `_together`)."""
+    return namedtuple("Record", statement.subquery().c.keys())
+
+
+@cache
 def _records(statements: tuple[Select, ...]) -> list[tuple[type, slice]]:
     """For each statement, its rows' type and where its columns are in `_side_by_side`'s."""
     found, start = [], 1
     for statement in statements:
-        keys = statement.subquery().c.keys()
-        found.append((namedtuple("Record", keys), slice(start, start + len(keys))))
-        start += len(keys)
+        record = _record_type(statement)
+        found.append((record, slice(start, start + len(record._fields))))
+        start += len(record._fields)
     return found
 
 
@@ -212,9 +218,8 @@ def _records_side_by_side(statements: tuple[Select, ...], lines) -> list[list[tu
 @cache
 def _json_record(statement: Select, dialect) -> Callable[[dict], tuple]:
     """A row of the statement, with the values its columns' types give, from its JSON object."""
-    columns = statement.subquery().c
-    record = namedtuple("Record", columns.keys())
-    converted = [(column.key, convert) for column in columns
+    record = _record_type(statement)
+    converted = [(column.key, convert) for column in statement.subquery().c
                  if (convert := _from_json(column.type, dialect))]
 
     def record_of(item: dict) -> tuple:
