@@ -281,12 +281,12 @@ class VisitHandouts:
     previous: LastHandout | None
 
 
-def visit_handouts_columns() -> tuple:
+def _visit_handouts_columns() -> tuple:
     """The columns a VisitHandouts is made from (`visit_handouts`), a row per handout."""
     return (*_handout_columns(), Handout.visit_id)
 
 
-def of_visit_or_earlier(visit_id, client_id, before):
+def _of_visit_or_earlier(visit_id, client_id, before):
     """The condition on Handout for the handouts of a visit and the client's last one from a
     visit before it: the handouts `visit_handouts` is made from."""
     earlier, its_visit = aliased(Handout), aliased(Visit)
@@ -302,12 +302,20 @@ def of_visit_or_earlier(visit_id, client_id, before):
 def _visit_handouts_statement():
     """This visit's handouts and the client's last one from an earlier visit, in one statement
     (the note editor asks on every load): the earlier one is the row of another visit."""
-    return select(*visit_handouts_columns()).where(of_visit_or_earlier(
+    return select(*_visit_handouts_columns()).where(_of_visit_or_earlier(
         bindparam("visit"), bindparam("client"), bindparam("before")))
 
 
+def visit_handouts_join(visit_id, client_id, before) -> tuple:
+    """For a statement that reads a visit, its handouts and the client's last one from an
+    earlier visit: the table to join, the join's condition, and the columns `visit_handouts`
+    is made from."""
+    return (Handout, _of_visit_or_earlier(visit_id, client_id, before),
+            _visit_handouts_columns())
+
+
 def visit_handouts(visit: Visit, user: User, rows) -> VisitHandouts:
-    """The aftercare part of a visit page from rows of `visit_handouts_columns` (a row whose
+    """The aftercare part of a visit page from rows of `visit_handouts_join`'s columns (a row whose
     handout id is None is no handout)."""
     rows = sorted((row for row in rows if row.id is not None), key=attrgetter("id"))
     builder = can_build(visit, user)

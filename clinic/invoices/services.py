@@ -9,6 +9,7 @@ from typing import NamedTuple
 from flask import abort
 from sqlalchemy import bindparam, func, literal, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from clinic import paging
 from clinic.admin.services import get_settings
@@ -686,13 +687,18 @@ class VisitInvoice(NamedTuple):
     status_label: str
 
 
-def visit_invoice_id(visit_id, of_therapist: bool):
-    """The id of the visit's newest invoice that is not void, if it may be read (of the
-    :therapist, when asked), as SQL for a statement that reads the visit."""
-    return (_readable_by(select(func.max(Invoice.id))
-                         .where(Invoice.visit_id == visit_id,
-                                Invoice.status != InvoiceStatus.VOID), of_therapist)
-            .scalar_subquery())
+def visit_invoice_join(visit_id, of_therapist: bool) -> tuple:
+    """For a statement that reads a visit, the visit's newest invoice that is not void, if it
+    may be read (of the :therapist, when asked): the table to join, the join's condition, and
+    the columns `visit_invoice` is made from."""
+    invoice = aliased(Invoice)
+    newest = (_readable_by(select(func.max(Invoice.id))
+                           .where(Invoice.visit_id == visit_id,
+                                  Invoice.status != InvoiceStatus.VOID), of_therapist)
+              .scalar_subquery())
+    return invoice, invoice.id == newest, (invoice.id.label("invoice_id"),
+                                           invoice.number.label("invoice_number"),
+                                           invoice.status.label("invoice_status"))
 
 
 def visit_invoice(invoice_id: int | None, number: str | None,
