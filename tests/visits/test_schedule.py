@@ -209,6 +209,28 @@ def test_the_therapist_home_lists_the_oldest_notes_to_sign_and_counts_them_all(
     assert "The oldest 2 are listed" in listed
 
 
+def test_the_schedule_flags_a_treated_face_by_how_long_ago_it_was_treated(
+    client, make_user, make_visit, make_client, make_intake
+):
+    me = make_user(Role.THERAPIST)
+    for hour, name, days_ago in ((9, "Recent", 3), (11, "Healed", 60), (13, "Nothing", None)):
+        client_id = make_client(first_name=name, last_name="Filler")
+        if days_ago is None:
+            make_intake(client_id)  # nothing ticked
+        else:
+            make_intake(client_id, injections="lips",
+                        on_dates={"injections": date.today() - timedelta(days=days_ago)})
+        make_visit(me, client_id=client_id, at=time(hour))
+    sign_in(client, me)
+    page = client.get("/schedule").get_data(as_text=True)
+    recent, healed = page[page.index("Recent Filler"):page.index("Nothing Filler")].split(
+        "Healed Filler")
+    nothing = page[page.index("Nothing Filler"):page.index("</ul>", page.index("Nothing Filler"))]
+    assert "Adapt technique" in recent
+    assert "Adapt technique" not in healed and "flag--note" in healed
+    assert "flag" not in nothing and "Intake current" in nothing
+
+
 def test_reception_sees_that_precautions_exist_but_not_what_they_are(
     client, signed_in, make_user, make_visit, make_client, make_intake
 ):
