@@ -33,7 +33,8 @@ PAGES = {
     # The client with their intakes, then their visits, invoices and handouts in one statement
     # (paging.first_pages); one more with open intake links.
     "client page": (lambda: f"/clients/{busiest_client()}", 4),
-    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 4),
+    # Everyone's names with the visits of the page's therapists in one statement.
+    "schedule day": (lambda: f"/schedule?date={date.today().isoformat()}", 3),
     # The visit, its note, the intake, the invoice and the handouts in one statement.
     "visit page": (lambda: f"/visits/{_visit_with_note()}", 3),
     "invoice list": (lambda: "/invoices?status=all", 3),

@@ -10,7 +10,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -268,59 +268,78 @@ def _in_range() -> tuple:
             Visit.starts_at < bindparam("end", literal_execute=True))
 
 
+class Therapist(NamedTuple):
+    id: int
+    name: str
+    bookable: bool
+
+
 # Built once each, with the therapists as parameters: building a statement (and its cache key
-# from scratch) cost about as much as running it. The client's newest intake is joined rather
-# than read by a statement of its own: a round trip fewer, and since the range is written in,
-# PostgreSQL plans the six tables once rather than on every run.
+# from scratch) cost about as much as running it. Everyone's names and the client's newest
+# intake are joined rather than read by statements of their own: round trips fewer, and since
+# the range is written in, PostgreSQL plans the tables once rather than on every run.
 @cache
-def _visits_statement(of_therapists: bool):
-    """Visits starting in [:start, :end) (of the :therapists, when asked) with the client's and
-    therapist's names, the note's state and the client's newest intake with the items ticked
-    on it, in the order of the list. The items come as one JSON value a visit (`json_rows`),
-    not a line each: a busy day's lines were twice its visits, and every line's times were
-    read again."""
+def _plan_statement(shown: str):
+    """Everyone who can be booked, and anyone else with a visit starting in [:start, :end) (a
+    therapist who has left keeps a column for the visits they had), each with their `place` in
+    the schedule's order: bookable first, then by name. Beside them, the visits in the range
+    of those `shown`: the places :from_place to :to_place ("page"), one :therapist ("one") or
+    everyone ("all"). A line per visit, in order of time, and one for each person without.
+
+    Each visit comes with the client's name, the note's state and the client's newest intake
+    with the items ticked on it. The items come as one JSON value a visit (`json_rows`), not a
+    line each: a busy day's lines were twice its visits, and every line's times were read
+    again."""
+    bookable = (User.role == Role.THERAPIST) & User.active.is_(True)
+    people = (
+        select(User.id, User.name, bookable.label("bookable"),
+               func.row_number().over(order_by=(bookable.desc(), User.name)).label("place"))
+        .where(bookable | User.id.in_(select(Visit.therapist_id).where(*_in_range())))
+        .subquery("people")
+    )
+    of_shown = {"page": people.c.place.between(bindparam("from_place"), bindparam("to_place")),
+                "one": people.c.id == bindparam("therapist"),
+                "all": true()}[shown]
     note = case((TreatmentNote.id.is_(None), "none"), (TreatmentNote.signed_at.is_(None), "draft"),
                 else_="signed")
     items = (select(json_rows(IntakeItem.code, IntakeItem.detail, IntakeItem.on_date))
              .where(IntakeItem.intake_id == Intake.id).scalar_subquery())
-    statement = (
-        select(Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
-               Visit.service_name, Client.first_name, Client.last_name, Visit.therapist_id,
-               User.name.label("therapist_name"), note.label("note"), Intake.submitted_at,
+    return (
+        select(people.c.place, people.c.id, people.c.name, people.c.bookable, Visit.id,
+               Visit.version, Visit.status, Visit.starts_at, Visit.ends_at, Visit.service_name,
+               Client.first_name, Client.last_name, note.label("note"), Intake.submitted_at,
                Intake.headache_kind, Intake.headache_recent, Intake.areas_to_avoid,
                items.label("items"))
-        .join(Client, Client.id == Visit.client_id)
-        .join(User, User.id == Visit.therapist_id)
+        .select_from(people)
+        .outerjoin(Visit, and_(Visit.therapist_id == people.c.id, of_shown, *_in_range()))
+        .outerjoin(Client, Client.id == Visit.client_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
         .outerjoin(Intake, is_current_intake(Visit.client_id))
-        .where(*_in_range())
         .order_by(Visit.starts_at, Visit.id)
     )
-    if of_therapists:
-        statement = statement.where(Visit.therapist_id.in_(bindparam("therapists",
-                                                                     expanding=True)))
-    return statement
 
 
-def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
-                therapist_ids: list[int] | None = None) -> list[VisitRow]:
-    """The visits starting in [start, end), in order, each with its client's health flags;
-    only the given therapists' when given.
+def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: str = "all",
+          **parameters) -> tuple[list[Therapist], list[VisitRow]]:
+    """Everyone in the schedule's order, and the visits of those `shown` (`_plan_statement`)
+    starting in [start, end) in order, each with its client's health flags.
 
     Plain rows rather than records, read through the session's connection (the ORM would
     wrap every line again): a busy day is a hundred visits or more, and building each visit,
     client and therapist as a record cost more than the rest of the page.
     """
-    parameters: dict = {"start": start, "end": end}
-    if therapist_ids is not None:
-        parameters["therapists"] = therapist_ids
-    lines = db.session.connection().execute(_visits_statement(therapist_ids is not None),
-                                            parameters)
+    lines = db.session.connection().execute(_plan_statement(shown),
+                                            {"start": start, "end": end, **parameters})
     now = utcnow()
+    people: dict[int, Therapist] = {}
     rows: list[VisitRow] = []
-    for (visit_id, version, status, starts_at, ends_at, service_name, first_name, last_name,
-         therapist_id, therapist_name, note, submitted_at, headache_kind, headache_recent,
-         areas_to_avoid, items) in lines:
+    for (place, therapist_id, therapist_name, bookable, visit_id, version, status, starts_at,
+         ends_at, service_name, first_name, last_name, note, submitted_at, headache_kind,
+         headache_recent, areas_to_avoid, items) in lines:
+        if place not in people:
+            people[place] = Therapist(therapist_id, therapist_name, bookable)
+        if visit_id is None:
+            continue
         intake = None if submitted_at is None else IntakeAnswers(
             submitted_at, headache_kind, headache_recent, areas_to_avoid,
             [ItemAnswer(code, detail, on_date and date.fromisoformat(on_date))
@@ -333,7 +352,7 @@ def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
             found[0].level if found else None,
             intake_status([intake] if intake else [], now), note if with_notes else "",
         ))
-    return rows
+    return [people[place] for place in sorted(people)], rows
 
 
 # ---- the schedule ----
@@ -343,12 +362,6 @@ def _visit_rows(start: datetime, end: datetime, today: date, with_notes: bool,
 # dozen or more therapists would make unreadable all at once (and slow: every column is about
 # seven visits, each with its health flags).
 COLUMNS_PER_PAGE = 3
-
-
-class Therapist(NamedTuple):
-    id: int
-    name: str
-    bookable: bool
 
 
 @dataclass(frozen=True)
@@ -375,22 +388,6 @@ class Schedule:
     last: date
 
 
-@cache
-def _therapists_statement():
-    bookable = (User.role == Role.THERAPIST) & User.active.is_(True)
-    with_visits = select(Visit.therapist_id).where(*_in_range())
-    return (select(User.id, User.name, bookable.label("bookable"))
-            .where(bookable | User.id.in_(with_visits)).order_by(User.name))
-
-
-def _therapists(start: datetime, end: datetime) -> list[Therapist]:
-    """Everyone who can be booked, in name order, then anyone else with a visit in the range
-    (a therapist who has left keeps a column for the visits they had)."""
-    found = [Therapist(*row) for row in db.session.connection().execute(
-        _therapists_statement(), {"start": start, "end": end})]
-    return sorted(found, key=lambda person: not person.bookable)
-
-
 def _chosen(therapist_id: int, people: list[Therapist]) -> Therapist | None:
     for person in people:
         if person.id == therapist_id:
@@ -406,12 +403,19 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
     first = week_start(day) if week else day
     length = 7 if week else 1
     start, end = day_bounds(first, length)
-    people = _therapists(start, end)
+    therapist = None
+    if therapist_id is not None:
+        people, rows = _plan(start, end, today, with_notes, "one", therapist=therapist_id)
+        therapist = _chosen(therapist_id, people)
+    # Everyone's, also for an id that is no therapist's (read again: only a mistyped link).
+    if therapist is None and week:
+        people, rows = _plan(start, end, today, with_notes)
+    elif therapist is None:  # a page of the day's columns
+        people, rows = _plan(start, end, today, with_notes, "page",
+                             from_place=(page - 1) * COLUMNS_PER_PAGE + 1,
+                             to_place=page * COLUMNS_PER_PAGE)
     bookable = [person for person in people if person.bookable]
-    therapist = _chosen(therapist_id, people) if therapist_id is not None else None
     if week:
-        rows = _visit_rows(start, end, today, with_notes,
-                           [therapist.id] if therapist else None)
         by_day: dict[date, list[VisitRow]] = {}
         for row in rows:
             by_day.setdefault(local(row.starts_at).date(), []).append(row)
@@ -423,7 +427,7 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
         everyone = [therapist] if therapist else people
         shown = everyone[(page - 1) * per_page:page * per_page] if per_page else everyone
         by_therapist: dict[int, list[VisitRow]] = {person.id: [] for person in shown}
-        for row in _visit_rows(start, end, today, with_notes, list(by_therapist)):
+        for row in rows:
             by_therapist[row.therapist_id].append(row)
         listing = Listing([Column(person.name, day, by_therapist[person.id]) for person in shown],
                           len(everyone), page=page if per_page else 1, per_page=per_page)
@@ -435,12 +439,12 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
 # ---- home pages ----
 
 def therapist_day(therapist_id: int, today: date) -> list[VisitRow]:
-    return _visit_rows(*day_bounds(today), today, True, [therapist_id])
+    return _plan(*day_bounds(today), today, True, "one", therapist=therapist_id)[1]
 
 
 def arrivals(today: date) -> list[VisitRow]:
     """Today's visits for the desk: no note states, precautions only as a flag."""
-    return _visit_rows(*day_bounds(today), today, False)
+    return _plan(*day_bounds(today), today, False)[1]
 
 
 def notes_to_sign(therapist_id: int, per_page: int) -> Listing:

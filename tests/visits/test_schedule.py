@@ -99,6 +99,21 @@ def test_one_therapist_and_the_week_are_not_paged(client, signed_in, make_user, 
     assert _columns(one.get_data(as_text=True)) == ["Dev Ong"]
 
 
+def test_someone_who_is_not_a_therapist_has_no_day_of_their_own(client, signed_in, make_user,
+                                                                 make_visit, make_client):
+    desk = signed_in(Role.RECEPTION)
+    gone = make_user(Role.THERAPIST, name="Aaron Left", active=False)
+    ada = make_user(Role.THERAPIST, name="Ada Lind")
+    make_visit(ada, client_id=make_client(first_name="Ann", last_name="Lee"))
+    today = date.today().isoformat()
+    for someone in (desk.id, 999_999):  # the desk's own id, and no one's
+        page = client.get(f"/schedule?date={today}&therapist={someone}").get_data(as_text=True)
+        assert _columns(page) == ["Ada Lind"] and "Ann Lee" in page, someone
+    # A therapist who has left still has their day, empty here.
+    page = client.get(f"/schedule?date={today}&therapist={gone.id}").get_data(as_text=True)
+    assert _columns(page) == ["Aaron Left"] and "No visits." in page
+
+
 def test_the_week_view_shows_seven_days_from_monday(client, signed_in, make_user, make_visit,
                                                     make_client):
     signed_in(Role.ADMIN)
