@@ -4,7 +4,6 @@
 serious first, each with a level and a reason in plain language.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -31,8 +30,9 @@ class Level(StrEnum):
 RANKS = {level: rank for rank, level in enumerate(Level)}
 
 
-@dataclass(frozen=True)
-class Precaution:
+class Precaution(NamedTuple):
+    """A tuple, as a list of visits flags every one of them from these."""
+
     level: Level
     subject: str
     reason: str
