@@ -260,12 +260,14 @@ class VisitRow(NamedTuple):
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
 
 
-def _in_range() -> tuple:
-    """Visits starting in [:start, :end), the range written into the statement when it is sent:
-    PostgreSQL then plans a prepared statement once for the range, where parameters would have
-    it plan again on every run (its plan for any range of visits expects five times a day's)."""
-    return (Visit.starts_at >= bindparam("start", literal_execute=True),
-            Visit.starts_at < bindparam("end", literal_execute=True))
+def _in_range(written: bool) -> tuple:
+    """Visits starting in [:start, :end). On PostgreSQL (`written`) the range is written into
+    the statement when it is sent: PostgreSQL then plans a prepared statement once for the
+    range, where parameters would have it plan again on every run (its plan for any range of
+    visits expects five times a day's). SQLite plans alike either way, and is spared writing
+    the range in on every run."""
+    return (Visit.starts_at >= bindparam("start", literal_execute=written),
+            Visit.starts_at < bindparam("end", literal_execute=written))
 
 
 class Therapist(NamedTuple):
@@ -279,7 +281,7 @@ class Therapist(NamedTuple):
 # intake are joined rather than read by statements of their own: round trips fewer, and since
 # the range is written in, PostgreSQL plans the tables once rather than on every run.
 @cache
-def _plan_statement(shown: str):
+def _plan_statement(shown: str, written: bool):
     """Everyone who can be booked, and anyone else with a visit starting in [:start, :end) (a
     therapist who has left keeps a column for the visits they had), each with their `place` in
     the schedule's order: bookable first, then by name. Beside them, the visits in the range
@@ -296,7 +298,7 @@ def _plan_statement(shown: str):
                func.row_number().over(order_by=(bookable.desc(), User.name)).label("place"))
         # A probe of a therapist's visits for each person not bookable, rather than reading
         # the therapist of every visit in the range.
-        .where(bookable | exists().where(Visit.therapist_id == User.id, *_in_range()))
+        .where(bookable | exists().where(Visit.therapist_id == User.id, *_in_range(written)))
         .subquery("people")
     )
     of_shown = {"page": people.c.place.between(bindparam("from_place"), bindparam("to_place")),
@@ -313,7 +315,8 @@ def _plan_statement(shown: str):
                Intake.headache_kind, Intake.headache_recent, Intake.areas_to_avoid,
                items.label("items"))
         .select_from(people)
-        .outerjoin(Visit, and_(Visit.therapist_id == people.c.id, of_shown, *_in_range()))
+        .outerjoin(Visit, and_(Visit.therapist_id == people.c.id, of_shown,
+                               *_in_range(written)))
         .outerjoin(Client, Client.id == Visit.client_id)
         .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
         .outerjoin(Intake, is_current_intake(Visit.client_id))
@@ -330,8 +333,9 @@ def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: 
     wrap every line again): a busy day is a hundred visits or more, and building each visit,
     client and therapist as a record cost more than the rest of the page.
     """
-    lines = db.session.connection().execute(_plan_statement(shown),
-                                            {"start": start, "end": end, **parameters})
+    connection = db.session.connection()
+    lines = connection.execute(_plan_statement(shown, connection.dialect.name == "postgresql"),
+                               {"start": start, "end": end, **parameters}).all()
     now = utcnow()
     people: dict[int, Therapist] = {}
     rows: list[VisitRow] = []
