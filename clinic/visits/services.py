@@ -363,11 +363,12 @@ def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: 
 
 # ---- the schedule ----
 
-# The day view of everyone shows this many therapists a page: one row of the schedule's
-# grid, three 20rem columns across the 72rem page, and a size of page that a busy location's
-# dozen or more therapists would make unreadable all at once (and slow: every column is about
-# seven visits, each with its health flags).
-COLUMNS_PER_PAGE = 3
+# Everyone's schedule shows this many therapists a page. In the day view, one row of the
+# schedule's grid: three 20rem columns across the 72rem page, and a size of page that a busy
+# location's dozen or more therapists would make unreadable all at once (and slow: every
+# column is about seven visits, each with its health flags). In the week view, their visits:
+# a location of 16 therapists had 784 visits in a week, a page of 465 KB.
+THERAPISTS_PER_PAGE = 3
 
 
 @dataclass(frozen=True)
@@ -386,7 +387,9 @@ class Schedule:
     therapist: Therapist | None
     # Everyone who can be booked, for choosing whose schedule to show.
     therapists: list[Therapist]
-    # A page of the columns; of the therapists' columns, when the day of everyone is shown.
+    # Whose visits the page shows: the one chosen, or a page of everyone.
+    shown: list[Therapist]
+    # The columns (a therapist's or a day's), counting and paging the therapists.
     columns: Listing
     previous: date
     next: date
@@ -413,33 +416,32 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
     if therapist_id is not None:
         people, rows = _plan(start, end, today, with_notes, "one", therapist=therapist_id)
         therapist = _chosen(therapist_id, people)
-    # Everyone's, also for an id that is no therapist's (read again: only a mistyped link).
-    if therapist is None and week:
-        people, rows = _plan(start, end, today, with_notes)
-    elif therapist is None:  # a page of the day's columns
+    if therapist is None:  # everyone's, a page of them (also for an id that is no therapist's,
+        # read again: only a mistyped link)
         people, rows = _plan(start, end, today, with_notes, "page",
-                             from_place=(page - 1) * COLUMNS_PER_PAGE + 1,
-                             to_place=page * COLUMNS_PER_PAGE)
-    bookable = [person for person in people if person.bookable]
-    if week:
+                             from_place=(page - 1) * THERAPISTS_PER_PAGE + 1,
+                             to_place=page * THERAPISTS_PER_PAGE)
+    per_page = 0 if therapist else THERAPISTS_PER_PAGE
+    everyone = [therapist] if therapist else people
+    shown = everyone[(page - 1) * per_page:page * per_page] if per_page else everyone
+    if not shown:  # a page past the last therapist
+        columns = []
+    elif week:
         by_day: dict[date, list[VisitRow]] = {}
         for row in rows:
             by_day.setdefault(local(row.starts_at).date(), []).append(row)
         columns = [Column(f"{d:%A} {d.day} {d:%B}", d, by_day.get(d, []))
                    for d in (first + timedelta(days=n) for n in range(7))]
-        listing = Listing(columns, len(columns))
     else:
-        per_page = 0 if therapist else COLUMNS_PER_PAGE
-        everyone = [therapist] if therapist else people
-        shown = everyone[(page - 1) * per_page:page * per_page] if per_page else everyone
         by_therapist: dict[int, list[VisitRow]] = {person.id: [] for person in shown}
         for row in rows:
             by_therapist[row.therapist_id].append(row)
-        listing = Listing([Column(person.name, day, by_therapist[person.id]) for person in shown],
-                          len(everyone), page=page if per_page else 1, per_page=per_page)
+        columns = [Column(person.name, day, by_therapist[person.id]) for person in shown]
+    listing = Listing(columns, len(everyone), page=page if per_page else 1, per_page=per_page)
+    bookable = [person for person in people if person.bookable]
     step = timedelta(days=length)
-    return Schedule(day, week, therapist, bookable, listing, first - step, first + step, first,
-                    first + step - timedelta(days=1))
+    return Schedule(day, week, therapist, bookable, shown, listing, first - step, first + step,
+                    first, first + step - timedelta(days=1))
 
 
 # ---- home pages ----

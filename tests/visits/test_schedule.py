@@ -85,18 +85,29 @@ def test_visits_of_someone_no_longer_bookable_keep_a_column_after_everyone_else(
     assert "Page 1 of" not in other_day and "Aaron Left" not in other_day
 
 
-def test_one_therapist_and_the_week_are_not_paged(client, signed_in, make_user, make_visit,
-                                                  make_client):
+def test_one_therapists_day_is_not_paged_and_everyones_week_is(client, signed_in, make_user,
+                                                                 make_visit, make_client):
     signed_in(Role.ADMIN)
     people = [make_user(Role.THERAPIST, name=name)
               for name in ("Ada Lind", "Bea Moss", "Cal Nye", "Dev Ong")]
     for n, person in enumerate(people):
         make_visit(person, client_id=make_client(first_name="Client", last_name=f"Of{n}"))
-    week = client.get(f"/schedule?date={date.today().isoformat()}&view=week&therapist=all&page=2")
-    week = week.get_data(as_text=True)
-    assert all(f"Client Of{n}" in week for n in range(4)) and "Page 1 of" not in week
-    one = client.get(f"/schedule?date={date.today().isoformat()}&therapist={people[3].id}&page=2")
+    today = date.today().isoformat()
+    one = client.get(f"/schedule?date={today}&therapist={people[3].id}&page=2")
     assert _columns(one.get_data(as_text=True)) == ["Dev Ong"]
+    week = client.get(f"/schedule?date={today}&view=week&therapist=all").get_data(as_text=True)
+    assert all(f"Client Of{n}" in week for n in range(3)) and "Client Of3" not in week
+    assert "Page 1 of 2 (4 therapists)" in week
+    assert "The week of Ada Lind, Bea Moss, Cal Nye." in week
+    assert f"date={today}&amp;view=week&amp;therapist=all" in week  # the next page's link
+    second = client.get(f"/schedule?date={today}&view=week&therapist=all&page=2")
+    second = second.get_data(as_text=True)
+    assert "Client Of3" in second and "Client Of0" not in second
+    assert "The week of Dev Ong." in second
+    # A day of the week opens on the same therapists.
+    assert f"date={today}&amp;view=day&amp;therapist=all&amp;page=2" in second
+    past = client.get(f"/schedule?date={today}&view=week&therapist=all&page=3")
+    assert "There is no page 3." in past.get_data(as_text=True)
 
 
 def test_someone_who_is_not_a_therapist_has_no_day_of_their_own(client, signed_in, make_user,
