@@ -416,14 +416,15 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
     if therapist_id is not None:
         people, rows = _plan(start, end, today, with_notes, "one", therapist=therapist_id)
         therapist = _chosen(therapist_id, people)
-    if therapist is None:  # everyone's, a page of them (also for an id that is no therapist's,
-        # read again: only a mistyped link)
+    if therapist:
+        everyone, shown, per_page = [therapist], [therapist], 0
+    else:
+        # Everyone's, a page of them: also for an id that is no therapist's, read again (only
+        # a mistyped link). `people` is in the order of its places, from 1.
+        skipped, per_page = (page - 1) * THERAPISTS_PER_PAGE, THERAPISTS_PER_PAGE
         people, rows = _plan(start, end, today, with_notes, "page",
-                             from_place=(page - 1) * THERAPISTS_PER_PAGE + 1,
-                             to_place=page * THERAPISTS_PER_PAGE)
-    per_page = 0 if therapist else THERAPISTS_PER_PAGE
-    everyone = [therapist] if therapist else people
-    shown = everyone[(page - 1) * per_page:page * per_page] if per_page else everyone
+                             from_place=skipped + 1, to_place=skipped + per_page)
+        everyone, shown = people, people[skipped:skipped + per_page]
     if not shown:  # a page past the last therapist
         columns = []
     elif week:
