@@ -10,7 +10,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import and_, bindparam, case, exists, func, select, true
+from sqlalchemy import and_, bindparam, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -276,6 +276,50 @@ class Therapist(NamedTuple):
     bookable: bool
 
 
+def _visit_columns() -> tuple:
+    """What a visit list shows of each visit, after its therapist's id and name and in the
+    order `_visit_row` reads them, from the tables `_with_visit_details` joins to the visit.
+
+    The client's newest intake comes with the items ticked on it as one JSON value
+    (`json_rows`), not a line each: a busy day's lines were twice its visits, and every line's
+    times were read again."""
+    note = case((TreatmentNote.id.is_(None), "none"), (TreatmentNote.signed_at.is_(None), "draft"),
+                else_="signed")
+    items = (select(json_rows(IntakeItem.code, IntakeItem.detail, IntakeItem.on_date))
+             .where(IntakeItem.intake_id == Intake.id).scalar_subquery())
+    return (Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
+            Visit.service_name, Client.first_name, Client.last_name, note.label("note"),
+            Intake.submitted_at, Intake.headache_kind, Intake.headache_recent,
+            Intake.areas_to_avoid, items.label("items"))
+
+
+def _with_visit_details(statement):
+    return (statement
+            .outerjoin(Client, Client.id == Visit.client_id)
+            .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
+            .outerjoin(Intake, is_current_intake(Visit.client_id)))
+
+
+def _visit_row(line, today: date, now: datetime, with_notes: bool) -> VisitRow:
+    """A visit list's row from its therapist's id and name, the values of `_visit_columns`,
+    and any after them."""
+    (therapist_id, therapist_name, visit_id, version, status, starts_at, ends_at, service_name,
+     first_name, last_name, note, submitted_at, headache_kind, headache_recent, areas_to_avoid,
+     items, *_) = line
+    intake = None if submitted_at is None else IntakeAnswers(
+        submitted_at, headache_kind, headache_recent, areas_to_avoid,
+        [ItemAnswer(code, detail, on_date and date.fromisoformat(on_date))
+         for code, detail, on_date in items or ()])
+    found = precautions(intake, today)
+    return VisitRow(
+        visit_id, version, status, STATUS_LABELS[status], starts_at,
+        f"{clock(starts_at)}\u2013{clock(ends_at)}", service_name,
+        full_name(first_name, last_name), therapist_id, therapist_name,
+        found[0].level if found else None,
+        intake_status([intake] if intake else [], now), note if with_notes else "",
+    )
+
+
 # Built once each, with the therapists as parameters: building a statement (and its cache key
 # from scratch) cost about as much as running it. Everyone's names and the client's newest
 # intake are joined rather than read by statements of their own: round trips fewer, and since
@@ -285,13 +329,8 @@ def _plan_statement(shown: str, written: bool):
     """Everyone who can be booked, and anyone else with a visit starting in [:start, :end) (a
     therapist who has left keeps a column for the visits they had), each with their `place` in
     the schedule's order: bookable first, then by name. Beside them, the visits in the range
-    of those `shown`: the places :from_place to :to_place ("page"), one :therapist ("one") or
-    everyone ("all"). A line per visit, in order of time, and one for each person without.
-
-    Each visit comes with the client's name, the note's state and the client's newest intake
-    with the items ticked on it. The items come as one JSON value a visit (`json_rows`), not a
-    line each: a busy day's lines were twice its visits, and every line's times were read
-    again."""
+    of those `shown`: the places :from_place to :to_place ("page") or one :therapist ("one").
+    A line per visit, in order of time, and one for each person without."""
     bookable = (User.role == Role.THERAPIST) & User.active.is_(True)
     people = (
         select(User.id, User.name, bookable.label("bookable"),
@@ -302,29 +341,17 @@ def _plan_statement(shown: str, written: bool):
         .subquery("people")
     )
     of_shown = {"page": people.c.place.between(bindparam("from_place"), bindparam("to_place")),
-                "one": people.c.id == bindparam("therapist"),
-                "all": true()}[shown]
-    note = case((TreatmentNote.id.is_(None), "none"), (TreatmentNote.signed_at.is_(None), "draft"),
-                else_="signed")
-    items = (select(json_rows(IntakeItem.code, IntakeItem.detail, IntakeItem.on_date))
-             .where(IntakeItem.intake_id == Intake.id).scalar_subquery())
-    return (
-        select(people.c.place, people.c.id, people.c.name, people.c.bookable, Visit.id,
-               Visit.version, Visit.status, Visit.starts_at, Visit.ends_at, Visit.service_name,
-               Client.first_name, Client.last_name, note.label("note"), Intake.submitted_at,
-               Intake.headache_kind, Intake.headache_recent, Intake.areas_to_avoid,
-               items.label("items"))
+                "one": people.c.id == bindparam("therapist")}[shown]
+    return _with_visit_details(
+        select(people.c.place, people.c.bookable, people.c.id, people.c.name,
+               *_visit_columns())
         .select_from(people)
         .outerjoin(Visit, and_(Visit.therapist_id == people.c.id, of_shown,
                                *_in_range(written)))
-        .outerjoin(Client, Client.id == Visit.client_id)
-        .outerjoin(TreatmentNote, TreatmentNote.visit_id == Visit.id)
-        .outerjoin(Intake, is_current_intake(Visit.client_id))
-        .order_by(Visit.starts_at, Visit.id)
-    )
+    ).order_by(Visit.starts_at, Visit.id)
 
 
-def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: str = "all",
+def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: str,
           **parameters) -> tuple[list[Therapist], list[VisitRow]]:
     """Everyone in the schedule's order, and the visits of those `shown` (`_plan_statement`)
     starting in [start, end) in order, each with its client's health flags.
@@ -339,25 +366,12 @@ def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: 
     now = utcnow()
     people: dict[int, Therapist] = {}
     rows: list[VisitRow] = []
-    for (place, therapist_id, therapist_name, bookable, visit_id, version, status, starts_at,
-         ends_at, service_name, first_name, last_name, note, submitted_at, headache_kind,
-         headache_recent, areas_to_avoid, items) in lines:
+    for line in lines:
+        place, bookable, therapist_id, therapist_name, visit_id = line[:5]
         if place not in people:
             people[place] = Therapist(therapist_id, therapist_name, bookable)
-        if visit_id is None:
-            continue
-        intake = None if submitted_at is None else IntakeAnswers(
-            submitted_at, headache_kind, headache_recent, areas_to_avoid,
-            [ItemAnswer(code, detail, on_date and date.fromisoformat(on_date))
-             for code, detail, on_date in items or ()])
-        found = precautions(intake, today)
-        rows.append(VisitRow(
-            visit_id, version, status, STATUS_LABELS[status], starts_at,
-            f"{clock(starts_at)}\u2013{clock(ends_at)}", service_name,
-            full_name(first_name, last_name), therapist_id, therapist_name,
-            found[0].level if found else None,
-            intake_status([intake] if intake else [], now), note if with_notes else "",
-        ))
+        if visit_id is not None:
+            rows.append(_visit_row(line[2:], today, now, with_notes))
     return [people[place] for place in sorted(people)], rows
 
 
@@ -447,13 +461,47 @@ def schedule(day: date, week: bool, therapist_id: int | None, today: date,
 
 # ---- home pages ----
 
+# The front desk's home lists this many of the day's visits still to come or in the building:
+# a location of 16 therapists has a hundred visits a day, and the desk looks for the next few.
+ARRIVALS_ON_HOME = 12
+EXPECTED = (VisitStatus.BOOKED, VisitStatus.ARRIVED)
+
+
+@cache
+def _day_statement(desk: bool, written: bool):
+    """The visits starting in [:start, :end), in order of time: one :therapist's, or for the
+    `desk` everyone's still expected or in the building, a page of them (:limit, :offset) with
+    how many there are in all."""
+    conditions = (*_in_range(written), Visit.status.in_(EXPECTED) if desk
+                  else Visit.therapist_id == bindparam("therapist"))
+    statement = _with_visit_details(
+        select(Visit.therapist_id, User.name, *_visit_columns())
+        .join(User, User.id == Visit.therapist_id)
+    ).where(*conditions).order_by(Visit.starts_at, Visit.id)
+    if desk:
+        statement = paging.one_page(statement.add_columns(*paging.totals_of(Visit, *conditions)))
+    return statement
+
+
 def therapist_day(therapist_id: int, today: date) -> list[VisitRow]:
-    return _plan(*day_bounds(today), today, True, "one", therapist=therapist_id)[1]
+    """The therapist's visits today, every one: a therapist's day holds a few."""
+    connection = db.session.connection()
+    start, end = day_bounds(today)
+    lines = connection.execute(_day_statement(False, connection.dialect.name == "postgresql"),
+                               {"start": start, "end": end, "therapist": therapist_id}).all()
+    now = utcnow()
+    return [_visit_row(line, today, now, True) for line in lines]
 
 
-def arrivals(today: date) -> list[VisitRow]:
-    """Today's visits for the desk: no note states, precautions only as a flag."""
-    return _plan(*day_bounds(today), today, False)[1]
+def arrivals(today: date) -> Listing:
+    """The desk's next visits today, booked or arrived, soonest first (a client running late
+    first of all), and how many there are: no note states, precautions only as a flag."""
+    start, end = day_bounds(today)
+    now = utcnow()
+    written = db.session.connection().dialect.name == "postgresql"
+    return paging.read(paging.Query(_day_statement(True, written), {"start": start, "end": end},
+                                    lambda line: _visit_row(line, today, now, False)),
+                       page=1, per_page=ARRIVALS_ON_HOME)
 
 
 def notes_to_sign(therapist_id: int, per_page: int) -> Listing:

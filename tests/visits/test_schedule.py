@@ -8,6 +8,7 @@ import pytest
 from clinic.auth.models import Role, User
 from clinic.extensions import db
 from clinic.home import routes as home_routes
+from clinic.visits import services
 from clinic.visits.services import week_start
 from tests.conftest import post_form, recorded_statements, sign_in
 from tests.visits.conftest import later
@@ -173,13 +174,17 @@ def count_queries(app):
     return run
 
 
-@pytest.mark.parametrize("url", ["/schedule?therapist=all", "/schedule?view=week&therapist=all",
-                                 "/"])
+@pytest.mark.parametrize(("role", "url"), [
+    (Role.THERAPIST, "/schedule?therapist=all"),
+    (Role.THERAPIST, "/schedule?view=week&therapist=all"),
+    (Role.THERAPIST, "/"),
+    (Role.RECEPTION, "/"),
+])
 def test_the_lists_take_the_same_queries_for_three_visits_or_twelve(
-    client, make_user, make_visit, make_client, make_intake, count_queries, url
+    client, make_user, make_visit, make_client, make_intake, count_queries, role, url
 ):
     therapist = make_user(Role.THERAPIST)
-    sign_in(client, therapist)
+    sign_in(client, therapist if role == Role.THERAPIST else make_user(role))
 
     def add(n, start_hour):
         for hour in range(start_hour, start_hour + n):
@@ -192,6 +197,31 @@ def test_the_lists_take_the_same_queries_for_three_visits_or_twelve(
     add(9, 9)
     many = count_queries(lambda: client.get(url))
     assert many == few
+
+
+def test_the_front_desk_lists_the_next_clients_expected_and_counts_the_rest(
+    app, client, signed_in, make_user, make_visit, make_client
+):
+    desk = signed_in(Role.RECEPTION)
+    maya = make_user(Role.THERAPIST, name="Maya Okafor")
+    visits = [make_visit(maya, client_id=make_client(first_name="Client", last_name=f"No{n:02}"),
+                         at=time(7 + n // 2, 30 * (n % 2)), minutes=30) for n in range(15)]
+    make_visit(maya, client_id=make_client(first_name="Tomorrow", last_name="Only"), day=later(1))
+    with app.app_context():
+        actor = db.session.get(User, desk.id)
+        for number, statuses in ((0, ["arrived", "completed"]), (1, ["cancelled"]),
+                                 (3, ["arrived"])):
+            for status in statuses:
+                visit = services.get_visit(visits[number])
+                services.change_status(visit, status, "Called in sick", actor, visit.version)
+    page = client.get("/").get_data(as_text=True)
+    listed = re.findall(r">Client (No\d\d)</a>", page[page.index("Today's arrivals"):])
+    # Completed and cancelled visits are gone; a client not yet marked arrived at 08:00 is
+    # running late, and first.
+    assert listed == [f"No{n:02}" for n in range(2, 14)]
+    assert "The next 12 of 13 clients expected or in the building are listed." in page
+    assert "Tomorrow Only" not in page
+    assert page.count('value="arrived"') == 11  # each booked client listed, not the arrived
 
 
 def test_the_therapist_home_lists_today_with_flags_and_notes_to_sign(
