@@ -153,7 +153,8 @@ def _seed(app) -> tuple[list[str], list[str]]:
         return [f"/intake/{intake_token}", f"/intake/{intake_token}/form", "/intake/thanks",
                 f"/h/{handout_token}", f"/h/{handout_token}/handout.pdf",
                 "/login", "/login/verify", "/healthz", "/clinic-logo"], [
-                f"/clients/{client.id}/{listing}" for listing in ("visits", "invoices", "handouts")]
+                f"/clients/{client.id}/{listing}"
+                for listing in ("visits", "invoices", "handouts", "intakes")]
 
 
 def _signed_in(app, role: Role):

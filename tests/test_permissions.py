@@ -42,6 +42,7 @@ EXPECTED_ACCESS: dict[str, set[Role] | str] = {
     "clients.link_new": STAFF,
     "clients.link_revoke": STAFF,
     "clients.intake": {ADMIN, THERAPIST},
+    "clients.intakes": {ADMIN, THERAPIST},
     "clients.intake_new": {ADMIN, THERAPIST},
     "clients.consent": {ADMIN},
     "clients.public_intake": PUBLIC,

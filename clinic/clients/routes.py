@@ -169,6 +169,15 @@ def intake(client_id: int, version: int):
     )
 
 
+@bp.get("/clients/<int:client_id>/intakes")
+@requires("intake.read")
+def intakes(client_id: int):
+    client = services.get_client(client_id)
+    versions = services.intake_versions(client.id, page_number(request.args.get("page")))
+    return render_template("clients/related.html", client=client, listing=versions,
+                           noun="intake versions")
+
+
 def _intake_form_page(form: IntakeForm, client, consent_body: str, action: str,
                       self_service: bool = False):
     return render_template(

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload, lazyload
 
+from clinic import paging
 from clinic.audit import services as audit
 from clinic.clients.models import (
     HEADACHE_FREQUENCIES,
@@ -46,7 +47,7 @@ from clinic.clients.models import (
 )
 from clinic.clients.precautions import ItemAnswer
 from clinic.extensions import db
-from clinic.paging import PER_PAGE, Listing
+from clinic.paging import LATEST, PER_PAGE, Listing
 from clinic.records import apply_changes, check_version, commit_or_stale
 from clinic.tokens import keyed_hash, new_token
 from clinic.types import UTCDateTime, utcnow
@@ -685,7 +686,8 @@ class IntakeVersion(NamedTuple):
 
 class ClientRecord(NamedTuple):
     client: ClientCard
-    # Every intake, newest (current) first.
+    # The newest LATEST intakes, newest (current) first. Versions are numbered from 1 without
+    # a gap, so the newest's number is how many there are.
     history: list[IntakeVersion]
     open_links: list[OpenLink]
 
@@ -706,15 +708,17 @@ _ITEM = _VERSION + len(IntakeVersion._fields) - 1  # all but the items
 
 @cache
 def _client_record_statement():
-    """The client, whether they have an open link, and each of their intakes with its ticked
-    items, newest first: a line per ticked item (at least one an intake), in plain columns in
-    the order of ClientCard's and IntakeVersion's fields."""
+    """The client, whether they have an open link, and their newest LATEST intakes with their
+    ticked items, newest first: a line per ticked item (at least one an intake), in plain
+    columns in the order of ClientCard's and IntakeVersion's fields. Not every intake: a
+    client whose form is updated at each visit has a version a visit."""
     any_open_link = exists().where(*_open_link_of(Client.id)).label("any_open_link")
     return (
         select(*(getattr(Client, field.name) for field in fields(ClientCard)), any_open_link,
                *(getattr(Intake, name) for name in IntakeVersion._fields[:-1]),  # not items
                IntakeItem.code, IntakeItem.detail, IntakeItem.on_date)
-        .outerjoin(Intake, Intake.client_id == Client.id)
+        .outerjoin(Intake, (Intake.client_id == Client.id)
+                   & (Intake.version > newest_intake_version(Client.id) - LATEST))
         .outerjoin(IntakeItem, IntakeItem.intake_id == Intake.id)
         .where(Client.id == bindparam("client"))
         .order_by(Intake.version.desc(), IntakeItem.id)
@@ -750,6 +754,22 @@ def client_record(client_id: int) -> ClientRecord:
     links = [OpenLink(*row) for row in connection.execute(_open_links_statement(), parameters)
              ] if lines[0][_LINK] else []
     return ClientRecord(ClientCard(*lines[0][:_LINK]), history, links)
+
+
+class IntakeListed(NamedTuple):
+    version: int
+    submitted_at: datetime
+    source: str
+
+
+def intake_versions(client_id: int, page: int) -> Listing:
+    """Every intake of the client's, newest first, a page at a time: when and how each came."""
+    return paging.fetch(
+        select(Intake.version, Intake.submitted_at, Intake.source)
+        .where(Intake.client_id == client_id).order_by(Intake.version.desc()),
+        lambda row: IntakeListed(row.version, row.submitted_at, row.source),
+        page=page, per_page=PER_PAGE,
+    )
 
 
 def revoke_link(client: Client, link_id: int) -> None:

@@ -1,14 +1,17 @@
 """The intake form at the desk: versions, what changed, who may read it, and the audit trail."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role
+from clinic.clients import services
 from clinic.clients.models import Intake
 from clinic.extensions import db
+from clinic.paging import LATEST
 from clinic.types import utcnow
 from tests.conftest import post_form
 
@@ -118,6 +121,32 @@ def test_the_client_page_reads_each_version_with_its_own_ticked_boxes(
     # Compared with the version before it, which had nothing ticked.
     assert "New: Blood thinners (warfarin)" in page and "No longer" not in page
     assert "Current: version 3" in page
+
+
+def test_the_client_page_lists_the_newest_versions_and_links_to_every_one(
+    client, signed_in, make_client, make_intake, monkeypatch
+):
+    monkeypatch.setattr(services, "PER_PAGE", 5)
+    client_id = make_client()
+    make_intake(client_id, teeth_grinding="at night")
+    for _ in range(LATEST + 1):
+        make_intake(client_id)
+    make_intake(client_id, blood_thinners="warfarin")
+    newest = LATEST + 3
+    signed_in(Role.THERAPIST)
+    page = page_text(client.get(f"/clients/{client_id}"))
+    listed = [int(n) for n in re.findall(r">Version (\d+)</a>", page)]
+    assert listed == list(range(newest, newest - LATEST, -1))
+    assert f"Current: version {newest}" in page
+    assert "New: Blood thinners (warfarin)" in page  # still compared with the one before
+    every = re.search(r'href="([^"]+)">All (\d+) versions</a>', page)
+    assert every.group(2) == str(newest)
+    first = page_text(client.get(every.group(1)))
+    assert re.findall(r">Version (\d+)</a>,[^<]*?(\(current\))?</li>", first)[:2] == [
+        (str(newest), "(current)"), (str(newest - 1), "")]
+    last = page_text(client.get(every.group(1) + "?page=3"))
+    assert re.findall(r">Version (\d+)</a>", last) == ["3", "2", "1"]
+    assert "(current)" not in last and f"Page 3 of 3 ({newest} intake versions)" in last
 
 
 def test_a_new_version_keeps_the_old_one_read_only_and_says_what_changed(
