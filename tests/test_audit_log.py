@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -64,6 +65,17 @@ def test_filters_by_action_staff_member_and_date(app, client, signed_in, make_us
     today = utcnow().date().isoformat()
     page = client.get("/admin/audit", query_string={"date_from": today}).get_data(as_text=True)
     assert "<code>note.viewed</code>" not in page and "<code>client.viewed</code>" in page
+
+
+def test_the_action_filter_offers_each_action_on_record_once_in_order(app, client, signed_in):
+    signed_in(Role.ADMIN)  # on record as login.succeeded
+    add_events(app, 3, "note.viewed")
+    add_events(app, 2, "client.viewed")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    choices = page[page.index('name="action"'):]
+    choices = choices[:choices.index("</select>")]
+    assert re.findall(r'<option[^>]* value="([^"]*)"', choices) == [
+        "", "client.viewed", "login.succeeded", "note.viewed"]
 
 
 def test_a_bad_date_is_shown_next_to_its_field(client, signed_in):

@@ -371,7 +371,8 @@ class IntakeAnswers:
 
 def current_consent() -> tuple[int, str]:
     """The version and wording of the consent a new intake is signed against."""
-    row = db.session.scalars(select(ConsentText).order_by(ConsentText.version.desc())).first()
+    row = db.session.scalars(
+        select(ConsentText).order_by(ConsentText.version.desc()).limit(1)).first()
     return (row.version, row.body) if row else (1, DEFAULT_CONSENT)
 
 
