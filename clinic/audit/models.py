@@ -23,8 +23,11 @@ class AuditEvent(db.Model):
     __table_args__ = (
         Index("ix_audit_event_action_object", "action", "object_id", "occurred_at"),
         Index("ix_audit_event_action_ip", "action", "ip", "occurred_at"),
-        # A client's trail, newest first, a page at a time.
+        # A client's trail, newest first, a page at a time; and the log's other filters.
         Index("ix_audit_event_client_id", "client_id", "id"),
+        Index("ix_audit_event_actor_id", "actor_id", "id"),
+        Index("ix_audit_event_action_id", "action", "id"),
+        Index("ix_audit_event_object_id", "object_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(
