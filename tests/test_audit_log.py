@@ -121,6 +121,29 @@ def test_csv_export_has_every_matching_event_defused_for_spreadsheets(app, clien
         assert exported is not None and "client.viewed" in exported.detail
 
 
+def test_an_export_longer_than_one_download_holds_asks_for_fewer_days(
+    app, client, signed_in, monkeypatch
+):
+    signed_in(Role.ADMIN)
+    monkeypatch.setattr(audit, "EXPORT_LIMIT", 5)
+    add_events(app, 4, "note.viewed")
+    add_events(app, 3, "client.viewed")
+    response = client.get("/admin/audit.csv", query_string={"date_from": "2026-01-01"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/audit?date_from=2026-01-01"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The seven and the admin's sign-in.
+    assert "These are 8 events, and one download holds 5 at most." in page
+    response = client.get("/admin/audit.csv", query_string={"action": "note.viewed"})
+    body = response.get_data(as_text=True)
+    response.close()
+    assert response.mimetype == "text/csv" and len(body.splitlines()) == 1 + 4
+    with app.app_context():
+        exports = db.session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "audit.exported")).all()
+    assert len(exports) == 1 and "note.viewed" in exports[0]
+
+
 def test_cells_that_look_like_formulas_are_quoted(app, client, signed_in):
     signed_in(Role.ADMIN)
     add_events(app, 1, "client.viewed")

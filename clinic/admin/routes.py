@@ -155,12 +155,18 @@ def audit_log():
 @requires("audit.read")
 def audit_export():
     _, filters = _audit_filters()
-    audit.record_export(filters)
+    try:
+        events = audit.export(filters)
+    except audit.TooLongToExport as error:
+        flash(f"These are {error.events:,} events, and one download holds "
+              f"{audit.EXPORT_LIMIT:,} at most. Choose fewer days, or have the whole log "
+              "written to files on the server (flask --app wsgi export clinic).", "error")
+        return redirect(url_for("admin.audit_log", **request.args))
     header = ["id", "occurred_at_utc", "actor", "action", "object_type", "object_id",
               "client_id", "client", "ip", "detail"]
     rows = (
         [row.id, row.occurred_at.isoformat(), row.actor, row.action, row.object_type,
          row.object_id, row.client_id or "", row.client, row.ip, row.detail]
-        for row in audit.export(filters)
+        for row in events
     )
     return csv_response("audit-log.csv", itertools.chain([header], rows))

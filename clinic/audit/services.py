@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import ScalarSelect, Select, select
+from sqlalchemy import ScalarSelect, Select, func, select
 
 from clinic.audit import chain, journal
 from clinic.audit.models import AuditEvent
@@ -94,33 +94,38 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _conditions(filters: AuditFilter) -> list:
+    conditions = []
+    if filters.actor_id:
+        conditions.append(AuditEvent.actor_id == filters.actor_id)
+    if filters.action:
+        conditions.append(AuditEvent.action == filters.action)
+    if filters.object_type:
+        conditions.append(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        conditions.append(AuditEvent.object_id == filters.object_id)
+    if filters.client_id:
+        conditions.append(AuditEvent.client_id == filters.client_id)
+    if filters.date_from:
+        conditions.append(AuditEvent.occurred_at >= _start_of(filters.date_from))
+    if filters.date_to:
+        conditions.append(AuditEvent.occurred_at < _start_of(filters.date_to + timedelta(days=1)))
+    return conditions
+
+
 def _query(filters: AuditFilter) -> Select:
     """The events that match, newest first, in plain columns (`_row`): records would cost an
     export of a million events most of its time."""
-    query = (
+    return (
         select(AuditEvent.id, AuditEvent.occurred_at, User.name, User.email, AuditEvent.action,
                AuditEvent.object_type, AuditEvent.object_id, AuditEvent.client_id,
                Client.first_name, Client.last_name, AuditEvent.ip, AuditEvent.detail)
         .select_from(AuditEvent)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Client, Client.id == AuditEvent.client_id)
+        .where(*_conditions(filters))
+        .order_by(AuditEvent.id.desc())
     )
-    if filters.actor_id:
-        query = query.where(AuditEvent.actor_id == filters.actor_id)
-    if filters.action:
-        query = query.where(AuditEvent.action == filters.action)
-    if filters.object_type:
-        query = query.where(AuditEvent.object_type == filters.object_type)
-    if filters.object_id:
-        query = query.where(AuditEvent.object_id == filters.object_id)
-    if filters.client_id:
-        query = query.where(AuditEvent.client_id == filters.client_id)
-    if filters.date_from:
-        query = query.where(AuditEvent.occurred_at >= _start_of(filters.date_from))
-    if filters.date_to:
-        next_day = _start_of(filters.date_to + timedelta(days=1))
-        query = query.where(AuditEvent.occurred_at < next_day)
-    return query.order_by(AuditEvent.id.desc())
 
 
 def _row(event_id: int, occurred_at: datetime, name: str | None, email: str | None,
@@ -152,8 +157,30 @@ def page(filters: AuditFilter, before_id: int | None = None) -> tuple[list[Audit
     return rows, rows[-1].id if more else None
 
 
+# The most events one download of the log may hold: a worker has 30 s for a request
+# (gunicorn.conf.py), and a million events take about 7 s to write out. `flask export clinic`
+# writes the whole log to files on the server, however long it is.
+EXPORT_LIMIT = 1_000_000
+
+
+class TooLongToExport(Exception):
+    def __init__(self, events: int):
+        super().__init__(f"{events:,} events: one download holds {EXPORT_LIMIT:,} at most")
+        self.events = events
+
+
 def export(filters: AuditFilter) -> Iterator[AuditRow]:
-    """Every matching event, read in batches so a long log never sits in memory at once."""
+    """Every matching event, the export itself on record; TooLongToExport over EXPORT_LIMIT."""
+    events = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(*_conditions(filters)))
+    if events > EXPORT_LIMIT:
+        raise TooLongToExport(events)
+    _record_export(filters)
+    return _exported(filters)
+
+
+def _exported(filters: AuditFilter) -> Iterator[AuditRow]:
+    """Read in batches, so that a long log never sits in memory at once."""
     with db.session.execute(_query(filters).execution_options(yield_per=1000)) as result:
         for found in result:
             yield _row(*found)
@@ -173,7 +200,7 @@ def actions() -> list[str]:
     return list(db.session.scalars(select(names.c.action).where(names.c.action.is_not(None))))
 
 
-def record_export(filters: AuditFilter) -> None:
+def _record_export(filters: AuditFilter) -> None:
     detail = {key: str(value) for key, value in vars(filters).items() if value}
     record("audit.exported", client_id=filters.client_id, detail=detail or None)
     db.session.commit()
