@@ -23,7 +23,8 @@ from flask import current_app
 from weasyprint import CSS, HTML
 from weasyprint import css as weasyprint_css
 from weasyprint import svg as weasyprint_svg
-from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
+from weasyprint.css.counters import CounterStyle
+from weasyprint.html import UA, UA_FORM_STYLESHEET
 from weasyprint.images import SVGImage
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -118,7 +119,10 @@ def _user_agent_stylesheet() -> CSS | None:
             return None
         lines[found[0]] = ("" if replacement is None
                            else lines[found[0]].replace(start, replacement, 1))
-    return CSS(string="\n".join(lines), counter_style=UA_COUNTER_STYLE)
+    # Its @counter-style rules are read into a CounterStyle of their own: WeasyPrint read
+    # them into its own at import, where documents find them, and a second reading there
+    # warned in every process that `disc` and `decimal` may not be defined again.
+    return CSS(string="\n".join(lines), counter_style=CounterStyle())
 
 
 # The templates quote every attribute with ", which Jinja escapes in the values it writes.

@@ -1,6 +1,7 @@
 """Invoice and receipt PDFs, read back as a client or an insurer would read them."""
 
 import io
+import logging
 import re
 import threading
 import typing
@@ -248,6 +249,16 @@ def test_the_pipeline_s_own_user_agent_stylesheet_prints_what_weasyprint_s_does(
         ours = html_to_pdf(html, pdf_variant=variant)
         monkeypatch.setattr(render, "_Document", weasyprint_s_own)
         assert html_to_pdf(html, pdf_variant=variant) == ours
+
+
+def test_the_pipeline_reads_its_user_agent_stylesheet_without_a_warning(caplog):
+    render._user_agent_stylesheet.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert render._user_agent_stylesheet() is not None
+    finally:
+        render._user_agent_stylesheet.cache_clear()
+    assert caplog.text == ""
 
 
 def test_a_changed_weasyprint_stylesheet_falls_back_to_weasyprint_s_own(app, monkeypatch,
