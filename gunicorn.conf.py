@@ -33,6 +33,15 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 
 
+def pre_fork(server, worker) -> None:
+    """In the master, before a worker is forked: the part of the workers' warm-up that is
+    plain Python and the same in each (`render.read_before_fork`), done once for them all."""
+    from clinic.pdf import render
+
+    with server.app.wsgi().app_context():
+        render.read_before_fork()
+
+
 def post_worker_init(worker) -> None:
     """Make the worker ready for the first PDF before it takes its first request.
 

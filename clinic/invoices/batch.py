@@ -4,8 +4,9 @@ or after the letterhead changed.
 The parent process lists the ids and hands them out in chunks to worker processes forked from
 it, which start with its app and everything imported, open database connections of their own
 (nothing open crosses the fork) and store what they render through the same code as printing
-does. WeasyPrint is first used in the workers, not warmed up in the parent before the fork:
-Pango may load fonts on a thread of its own, and a fork copies no thread.
+does. Only the plain-Python part of getting ready for PDFs is done in the parent before the
+fork (`render.read_before_fork`); WeasyPrint first renders in the workers: Pango may load fonts
+on a thread of its own, and a fork copies no thread.
 """
 
 import math
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.invoices import documents
 from clinic.invoices.models import Invoice, InvoiceStatus
+from clinic.pdf import render
 
 # Small enough that the workers finish together and the progress moves; large enough that
 # handing out a chunk costs nothing next to rendering it.
@@ -62,6 +64,7 @@ def render_all(*, jobs: int, force: bool = False,
     chunks = _chunks(ids, jobs)
     global _worker_app
     _worker_app = current_app._get_current_object()
+    render.read_before_fork()
     # Nothing open crosses the fork: each worker connects for itself.
     db.session.remove()
     db.engine.dispose()
