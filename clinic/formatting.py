@@ -52,6 +52,13 @@ def long_date(value: date | datetime | str | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def moment(value: datetime) -> str:
+    """A stored (UTC) time to the second on the clinic's clock, with its zone, as a log
+    reads: "2026-11-25 14:30:05 AST"."""
+    value = value.astimezone()
+    return f"{value:%Y-%m-%d %H:%M:%S} {value.tzname()}"
+
+
 def money(value: Decimal) -> str:
     """An amount with cents and thousands separators: 1234.5 -> "1,234.50"."""
     return f"{value:,.2f}"
@@ -69,3 +76,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_filter(clock)
     app.add_template_filter(day_name)
+    app.add_template_filter(moment)

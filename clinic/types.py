@@ -1,7 +1,8 @@
 """Column types that keep time zones and exact decimals the same on SQLite and PostgreSQL."""
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime
@@ -10,6 +11,11 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def to_utc(day: date, at: dt_time) -> datetime:
+    """A wall-clock time at the clinic (the server's time zone) as an aware UTC datetime."""
+    return datetime.combine(day, at).astimezone(UTC)
 
 
 def current_timestamp() -> int:

@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -76,6 +76,24 @@ def test_the_action_filter_offers_each_action_on_record_once_in_order(app, clien
     choices = choices[:choices.index("</select>")]
     assert re.findall(r'<option[^>]* value="([^"]*)"', choices) == [
         "", "client.viewed", "login.succeeded", "note.viewed"]
+
+
+def test_times_are_on_the_clinic_s_clock_and_dates_on_its_calendar(
+    app, client, signed_in, in_halifax
+):
+    signed_in(Role.ADMIN)
+    add_events(app, 1, "note.viewed")
+    # 02:30 UTC on 10 March is still 9 March in Halifax (23:30, Atlantic Daylight Time).
+    with app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.action == "note.viewed")
+                           .values(occurred_at=datetime(2026, 3, 10, 2, 30, tzinfo=UTC)))
+        db.session.commit()
+    on_the_9th = client.get("/admin/audit", query_string={
+        "date_from": "2026-03-09", "date_to": "2026-03-09"}).get_data(as_text=True)
+    assert "2026-03-09 23:30:00 ADT</time>" in on_the_9th
+    on_the_10th = client.get("/admin/audit", query_string={
+        "date_from": "2026-03-10", "date_to": "2026-03-10"}).get_data(as_text=True)
+    assert "<code>note.viewed</code>" not in on_the_10th
 
 
 def test_a_bad_date_is_shown_next_to_its_field(client, signed_in):

@@ -184,8 +184,8 @@ class AuditFilterForm(FlaskForm):
     client = IntegerField("Client number", validators=[
         Optional(), NumberRange(min=1, max=2**31 - 1, message="Enter a client's number."),
     ])
-    date_from = DateField("From (UTC)", validators=[Optional(), _in_calendar])
-    date_to = DateField("To (UTC)", validators=[Optional(), _in_calendar])
+    date_from = DateField("From", validators=[Optional(), _in_calendar])
+    date_to = DateField("To", validators=[Optional(), _in_calendar])
 
     def with_choices(self, staff, actions) -> "AuditFilterForm":
         self.actor.choices = [SelectChoice(0, "Anyone")] + [

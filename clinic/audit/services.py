@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app, has_request_context, request
 from flask_login import current_user
@@ -14,7 +14,7 @@ from clinic.audit.models import AuditEvent
 from clinic.auth.models import User
 from clinic.clients.models import Client, full_name
 from clinic.extensions import db
-from clinic.types import utcnow
+from clinic.types import to_utc, utcnow
 
 PAGE_SIZE = 50
 
@@ -91,7 +91,8 @@ class AuditRow:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Midnight on the clinic's calendar: the dates filtered by are the clinic's."""
+    return to_utc(day, time.min)
 
 
 def _conditions(filters: AuditFilter) -> list:

@@ -5,7 +5,7 @@ Times are typed and shown in the clinic's local time (the server's time zone) an
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import NamedTuple
 
@@ -32,7 +32,7 @@ from clinic.formatting import clock
 from clinic.paging import Listing
 from clinic.records import check_version
 from clinic.sql import json_rows
-from clinic.types import utcnow
+from clinic.types import to_utc, utcnow
 from clinic.validation import OUTSIDE_CALENDAR, ValidationError, in_calendar
 from clinic.visits.models import (
     OCCUPYING,
@@ -58,11 +58,6 @@ class NotAllowed(Exception):
 
 
 # ---- clinic time ----
-
-def to_utc(day: date, at: time) -> datetime:
-    """A wall-clock time at the clinic as an aware UTC datetime."""
-    return datetime.combine(day, at).astimezone(UTC)
-
 
 def local(moment: datetime) -> datetime:
     return moment.astimezone()
