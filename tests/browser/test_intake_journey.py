@@ -9,7 +9,9 @@ import re
 from playwright.sync_api import expect
 
 from clinic.auth.models import Role
+from clinic.paging import LATEST
 from tests.browser.conftest import PHONE, assert_accessible, sign_in_through_the_form
+from tests.clients.conftest import make_client, make_intake  # noqa: F401 (fixtures)
 
 
 def test_first_visit_intake_from_the_desk_to_the_phone_to_the_therapist(
@@ -86,3 +88,21 @@ def test_first_visit_intake_from_the_desk_to_the_phone_to_the_therapist(
     page.get_by_role("link", name="Version 1").click()
     assert "warfarin" in page.locator("main").inner_text()
     assert_accessible(page)
+
+
+def test_a_therapist_goes_back_through_every_version_of_a_long_kept_intake(
+    page, live_server, make_user, make_client, make_intake  # noqa: F811 (the fixtures)
+):
+    client_id = make_client(first_name="Kept", last_name="Long")
+    make_intake(client_id, blood_thinners="warfarin")
+    for _ in range(LATEST + 1):
+        make_intake(client_id)
+    therapist = make_user(Role.THERAPIST)
+    sign_in_through_the_form(page, live_server, therapist.email, therapist.password)
+    page.goto(f"{live_server}/clients/{client_id}")
+    page.get_by_role("link", name=f"All {LATEST + 2} versions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Intake versions of Kept Long")
+    assert_accessible(page)
+    page.get_by_role("link", name="Version 1", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Intake, version 1")
+    assert "warfarin" in page.locator("main").inner_text()
