@@ -10,7 +10,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import and_, bindparam, case, exists, func, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -467,14 +467,18 @@ def _day_statement(desk: bool, written: bool):
     """The visits starting in [:start, :end), in order of time: one :therapist's, or for the
     `desk` everyone's still expected or in the building, a page of them (:limit, :offset) with
     how many there are in all."""
-    conditions = (*_in_range(written), Visit.status.in_(EXPECTED) if desk
+    # Written in on PostgreSQL, as the range and the page are: with the statuses as parameters
+    # it planned the statement afresh on every run, 1.0 ms where a run takes 0.25.
+    expected = [literal(status.value, literal_execute=written) for status in EXPECTED]
+    conditions = (*_in_range(written), Visit.status.in_(expected) if desk
                   else Visit.therapist_id == bindparam("therapist"))
     statement = _with_visit_details(
         select(Visit.therapist_id, User.name, *_visit_columns())
         .join(User, User.id == Visit.therapist_id)
     ).where(*conditions).order_by(Visit.starts_at, Visit.id)
     if desk:
-        statement = paging.one_page(statement.add_columns(*paging.totals_of(Visit, *conditions)))
+        statement = paging.one_page(statement.add_columns(*paging.totals_of(Visit, *conditions)),
+                                    written=written)
     return statement
 
 
