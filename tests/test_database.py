@@ -95,26 +95,23 @@ def test_a_page_that_only_reads_keeps_its_statements_prepared(app, client, signe
                for statement in prepared)
 
 
-def test_the_invoice_list_is_planned_once_not_on_every_request(app, client):
-    """A prepared statement keeps one plan for any parameters only when that plan looks no
-    dearer than one made for the values at hand. For the open invoices it never does: a plan
-    for any statuses expects a share of every invoice, not the few still open. With the
-    statuses as parameters, PostgreSQL planned the desk's invoice list again on every request
-    (a third of a millisecond each, on a clinic of 60,000 invoices)."""
+def _assert_planned_once(app, client, size: Size, signing_in, url: str, table: str) -> None:
+    """The page's list, loaded again and again on a clinic of `size` by whoever `signing_in()`
+    signs in, is planned for its first runs only: the prepared statement that counts its rows
+    (`rows_in_all`) from `table`."""
     _postgresql_only(app)
     with app.app_context():
-        # Nearly every invoice paid, as in a clinic that has run for a while.
-        seed_clinic(Size(clients=200, visits=2_000, invoices=2_000, therapists=3))
+        seed_clinic(size)
         with db.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
-    sign_in(client, SEEDED_ADMIN)
+    signing_in()
     for _ in range(16):  # psycopg prepares a statement on its sixth run
-        assert client.get("/invoices").status_code == 200
+        assert client.get(url).status_code == 200
     with app.app_context(), db.engine.connect() as connection:
         plans = connection.exec_driver_sql(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-            "WHERE strpos(statement, 'rows_in_all') > 0 AND strpos(statement, 'FROM invoice') > 0"
-        ).all()
+            "WHERE strpos(statement, 'rows_in_all') > 0 AND strpos(statement, %s) > 0",
+            (f"FROM {table}",)).all()
     assert len(plans) == 1
     generic, custom = plans[0]
     # PostgreSQL makes a plan for each of a prepared statement's first five runs, whatever
@@ -122,27 +119,26 @@ def test_the_invoice_list_is_planned_once_not_on_every_request(app, client):
     assert custom <= 5 and generic >= 6, f"planned {custom} times in {generic + custom} runs"
 
 
+def test_the_invoice_list_is_planned_once_not_on_every_request(app, client):
+    """A prepared statement keeps one plan for any parameters only when that plan looks no
+    dearer than one made for the values at hand. For the open invoices it never does: a plan
+    for any statuses expects a share of every invoice, not the few still open. With the
+    statuses as parameters, PostgreSQL planned the desk's invoice list again on every request
+    (a third of a millisecond each, on a clinic of 60,000 invoices)."""
+    # Nearly every invoice paid, as in a clinic that has run for a while.
+    _assert_planned_once(app, client, Size(clients=200, visits=2_000, invoices=2_000,
+                                           therapists=3),
+                         lambda: sign_in(client, SEEDED_ADMIN), "/invoices", "invoice")
+
+
 def test_the_desk_s_arrivals_are_planned_once_not_on_every_request(app, client, signed_in):
     """As the invoice list's: with the statuses of the visits still expected as parameters,
     PostgreSQL planned the front desk's home again on every load (1.0 ms, where running the
     statement takes 0.25)."""
-    _postgresql_only(app)
-    with app.app_context():
-        # Nearly every visit in the past, as in a clinic that has run for a while.
-        seed_clinic(Size(clients=1_000, visits=20_000, invoices=200, therapists=8))
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
-    signed_in(Role.RECEPTION)
-    for _ in range(16):  # psycopg prepares a statement on its sixth run
-        assert client.get("/").status_code == 200
-    with app.app_context(), db.engine.connect() as connection:
-        plans = connection.exec_driver_sql(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-            "WHERE strpos(statement, 'rows_in_all') > 0 AND strpos(statement, 'FROM visit') > 0"
-        ).all()
-    assert len(plans) == 1
-    generic, custom = plans[0]
-    assert custom <= 5 and generic >= 6, f"planned {custom} times in {generic + custom} runs"
+    # Nearly every visit in the past, as in a clinic that has run for a while.
+    _assert_planned_once(app, client, Size(clients=1_000, visits=20_000, invoices=200,
+                                           therapists=8),
+                         lambda: signed_in(Role.RECEPTION), "/", "visit")
 
 
 def test_a_transaction_that_wrote_is_not_committed_by_the_end_of_a_request(app):
