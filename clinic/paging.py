@@ -220,7 +220,7 @@ def _json_record(statement: Select, dialect) -> Callable[[dict], tuple]:
     """A row of the statement, with the values its columns' types give, from its JSON object."""
     record = _record_type(statement)
     converted = [(column.key, convert) for column in statement.subquery().c
-                 if (convert := _from_json(column.type, dialect))]
+                 if (convert := from_json(column.type, dialect))]
 
     def record_of(item: dict) -> tuple:
         for key, convert in converted:
@@ -230,11 +230,11 @@ def _json_record(statement: Select, dialect) -> Callable[[dict], tuple]:
     return record_of
 
 
-def _from_json(column_type, dialect) -> Callable | None:
+def from_json(column_type, dialect) -> Callable | None:
     """How a column's value from JSON becomes the one its type gives from the database (None:
     it is the same): JSON has no dates, and money comes as the integer it is stored as."""
     if isinstance(column_type, TypeDecorator):
-        stored = _from_json(column_type.impl_instance, dialect)
+        stored = from_json(column_type.impl_instance, dialect)
         if stored is None:
             return lambda value: column_type.process_result_value(value, dialect)
         return lambda value: column_type.process_result_value(stored(value), dialect)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from operator import attrgetter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from flask import current_app, render_template
 from sqlalchemy import bindparam, or_, select
@@ -44,6 +44,9 @@ from clinic.validation import ValidationError, whole_number_or_none
 from clinic.visits.models import TreatmentNote, Visit, VisitStatus
 from clinic.visits.services import local
 
+if TYPE_CHECKING:
+    from clinic.visits.page import VisitFacts
+
 log = logging.getLogger(__name__)
 
 # More than this and a handout runs past two pages, and is rarely all done at home.
@@ -59,7 +62,7 @@ class NotAllowed(Exception):
 
 # ---- building ----
 
-def can_build(visit: Visit, user: User) -> bool:
+def can_build(visit: "Visit | VisitFacts", user: User) -> bool:
     return user.role == Role.ADMIN or (
         user.role == Role.THERAPIST and visit.therapist_id == user.id)
 
@@ -314,7 +317,7 @@ def visit_handouts_join(visit_id, client_id, before) -> tuple:
             _visit_handouts_columns())
 
 
-def visit_handouts(visit: Visit, user: User, rows) -> VisitHandouts:
+def visit_handouts(visit: "Visit | VisitFacts", user: User, rows) -> VisitHandouts:
     """The aftercare part of a visit page from rows of `visit_handouts_join`'s columns (a row whose
     handout id is None is no handout)."""
     rows = sorted((row for row in rows if row.id is not None), key=attrgetter("id"))

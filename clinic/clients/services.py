@@ -49,6 +49,7 @@ from clinic.clients.precautions import ItemAnswer
 from clinic.extensions import db
 from clinic.paging import LATEST, PER_PAGE, Listing
 from clinic.records import apply_changes, check_version, commit_or_stale
+from clinic.sql import json_rows
 from clinic.tokens import keyed_hash, new_token
 from clinic.types import UTCDateTime, utcnow
 from clinic.validation import ValidationError
@@ -487,6 +488,20 @@ def newest_intake_version(client_id: ColumnElement[int]) -> ScalarSelect[int]:
     it, or a parameter. Its own intakes are read afresh, even where that statement joins one."""
     return (select(func.max(Intake.version)).where(Intake.client_id == client_id)
             .correlate_except(Intake).scalar_subquery())
+
+
+def ticked_items_json() -> ScalarSelect:
+    """The items ticked on the intake of the statement around it, as one JSON value
+    (`json_rows`): for a list that reads many intakes, a value each rather than a line per
+    item. `ticked_items` reads it back."""
+    return (select(json_rows(IntakeItem.code, IntakeItem.detail, IntakeItem.on_date))
+            .where(IntakeItem.intake_id == Intake.id).scalar_subquery())
+
+
+def ticked_items(value: list | None) -> list[ItemAnswer]:
+    """The items of `ticked_items_json`'s value (NULL on PostgreSQL when there are none)."""
+    return [ItemAnswer(code, detail, on_date and date.fromisoformat(on_date))
+            for code, detail, on_date in value or ()]
 
 
 def is_current_intake(client_id: ColumnElement[int]) -> ColumnElement[bool]:

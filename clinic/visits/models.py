@@ -49,7 +49,28 @@ TRANSITIONS: dict[VisitStatus, tuple[VisitStatus, ...]] = {
 OCCUPYING = (VisitStatus.BOOKED, VisitStatus.ARRIVED, VisitStatus.COMPLETED)
 
 
-class Visit(db.Model):
+class VisitStates:
+    """What a visit's status and times say, for the record and for a plain copy of it (the
+    visit page's `VisitFacts`): each has status, starts_at and ends_at."""
+
+    @property
+    def state(self) -> VisitStatus:
+        return VisitStatus(self.status)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+    @property
+    def minutes(self) -> int:
+        return int(self.duration.total_seconds() // 60)
+
+    @property
+    def next_states(self) -> tuple[VisitStatus, ...]:
+        return TRANSITIONS[self.state]
+
+
+class Visit(VisitStates, db.Model):
     """One booked session of a client with a therapist."""
 
     __tablename__ = "visit"
@@ -82,22 +103,6 @@ class Visit(db.Model):
     therapist: Mapped[User] = relationship(foreign_keys=[therapist_id])
     note: Mapped["TreatmentNote | None"] = relationship(back_populates="visit")
 
-    @property
-    def state(self) -> VisitStatus:
-        return VisitStatus(self.status)
-
-    @property
-    def duration(self) -> timedelta:
-        return self.ends_at - self.starts_at
-
-    @property
-    def minutes(self) -> int:
-        return int(self.duration.total_seconds() // 60)
-
-    @property
-    def next_states(self) -> tuple[VisitStatus, ...]:
-        return TRANSITIONS[self.state]
-
 
 SOAP_FIELDS = (
     ("subjective", "Subjective",
@@ -118,11 +123,20 @@ class SoapText:
         return {name: getattr(self, name) for name, _, _ in SOAP_FIELDS}
 
 
+class NoteSigning:
+    """Whether a note is signed, for the record and for a plain copy of it (the visit page's
+    `NoteFacts`): each has signed_at."""
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
 class NoteLocked(Exception):
     """A signed note was about to be changed. Corrections are addenda."""
 
 
-class TreatmentNote(SoapText, db.Model):
+class TreatmentNote(SoapText, NoteSigning, db.Model):
     """The SOAP note of one visit. Editable by its author until signed; locked for good after."""
 
     __tablename__ = "treatment_note"
@@ -153,10 +167,6 @@ class TreatmentNote(SoapText, db.Model):
     addenda: Mapped[list["NoteAddendum"]] = relationship(
         lazy="selectin", order_by="NoteAddendum.id"
     )
-
-    @property
-    def signed(self) -> bool:
-        return self.signed_at is not None
 
 
 class NoteAddendum(db.Model):

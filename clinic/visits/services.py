@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from flask import abort
 from sqlalchemy import and_, bindparam, case, exists, func, literal, select
@@ -18,20 +18,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from clinic import paging
 from clinic.audit import services as audit
 from clinic.auth.models import Role, User
-from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, IntakeItem, full_name
-from clinic.clients.precautions import IntakeAnswers, ItemAnswer, Level, precautions
+from clinic.clients.models import CONDITIONS, PRESSURES, Client, Intake, full_name
+from clinic.clients.precautions import IntakeAnswers, Level, precautions
 from clinic.clients.services import (
     ClientCard,
     IntakeVersion,
     add_health_view,
     intake_status,
     is_current_intake,
+    ticked_items,
+    ticked_items_json,
 )
 from clinic.extensions import db
 from clinic.formatting import clock
 from clinic.paging import Listing
 from clinic.records import check_version
-from clinic.sql import json_rows
 from clinic.types import to_utc, utcnow
 from clinic.validation import OUTSIDE_CALENDAR, ValidationError, in_calendar
 from clinic.visits.models import (
@@ -46,6 +47,9 @@ from clinic.visits.models import (
     addendum_content_hash,
     note_content_hash,
 )
+
+if TYPE_CHECKING:
+    from clinic.visits.page import ClientRef, IntakeFacts, NoteFacts, VisitFacts
 
 DURATIONS = (30, 45, 60, 75, 90, 120)
 SERVICE_NAMES = ("Facial massage", "Lifting facial", "TMJ and jaw release", "Sinus relief massage",
@@ -188,7 +192,7 @@ def book(booking: Booking, actor: User) -> Visit:
     return visit
 
 
-def can_manage(visit: Visit, user: User) -> bool:
+def can_manage(visit: "Visit | VisitFacts", user: User) -> bool:
     """Reception and admins run every visit; a therapist, their own."""
     return user.role != Role.THERAPIST or visit.therapist_id == user.id
 
@@ -280,12 +284,10 @@ def _visit_columns() -> tuple:
     times were read again."""
     note = case((TreatmentNote.id.is_(None), "none"), (TreatmentNote.signed_at.is_(None), "draft"),
                 else_="signed")
-    items = (select(json_rows(IntakeItem.code, IntakeItem.detail, IntakeItem.on_date))
-             .where(IntakeItem.intake_id == Intake.id).scalar_subquery())
     return (Visit.id, Visit.version, Visit.status, Visit.starts_at, Visit.ends_at,
             Visit.service_name, Client.first_name, Client.last_name, note.label("note"),
             Intake.submitted_at, Intake.headache_kind, Intake.headache_recent,
-            Intake.areas_to_avoid, items.label("items"))
+            Intake.areas_to_avoid, ticked_items_json().label("items"))
 
 
 def _with_visit_details(statement):
@@ -303,8 +305,7 @@ def _visit_row(line, today: date, now: datetime, with_notes: bool) -> VisitRow:
      items, *_) = line
     intake = None if submitted_at is None else IntakeAnswers(
         submitted_at, headache_kind, headache_recent, areas_to_avoid,
-        [ItemAnswer(code, detail, on_date and date.fromisoformat(on_date))
-         for code, detail, on_date in items or ()])
+        ticked_items(items))
     found = precautions(intake, today)
     return VisitRow(
         visit_id, version, status, STATUS_LABELS[status], starts_at,
@@ -572,18 +573,18 @@ def get_note(visit: Visit) -> TreatmentNote | None:
 
 def record_note_view(note: TreatmentNote, where: str) -> None:
     """Every look at a note is on record, whoever looks."""
-    record_page_views(where, note=note)
+    record_page_views(where, note=note, client=note.visit.client)
 
 
-def record_page_views(where: str, *, note: TreatmentNote | None = None,
-                      client: Client | ClientCard | None = None,
-                      intake: Intake | IntakeVersion | None = None,
+def record_page_views(where: str, *, note: "TreatmentNote | NoteFacts | None" = None,
+                      client: "Client | ClientCard | ClientRef | None" = None,
+                      intake: "Intake | IntakeVersion | IntakeFacts | None" = None,
                       history: Iterable["HistoryRow"] = ()) -> None:
-    """What a page showed of a note, of health answers and of note summaries in a client's
-    history, on record in one write to the journal."""
+    """What a page showed of the `client`'s records (a note, health answers, note summaries
+    in their history), on record in one write to the journal."""
     recorded = False
     if note is not None:
-        audit.record("note.viewed", "treatment_note", note.id, client_id=note.visit.client_id,
+        audit.record("note.viewed", "treatment_note", note.id, client_id=client.id,
                      detail={"visit": note.visit_id, "view": where})
         recorded = True
     if summarised := [row.id for row in history if row.summary]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from clinic.audit.models import AuditEvent
 from clinic.auth.models import Role, User
 from clinic.extensions import db
+from clinic.formatting import clock, day_name
 from clinic.visits import services
 from clinic.visits.models import NoteAddendum, NoteLocked, TreatmentNote, Visit
 from tests.conftest import csrf_token, post_form, sign_in
@@ -202,7 +203,7 @@ def test_admins_and_reception_cannot_write_notes(app, client, make_user, arrived
 
 
 def test_addenda_keep_the_original_and_say_who_when_and_why(app, client, therapist,
-                                                            arrived_visit):
+                                                            arrived_visit, in_halifax):
     sign_in(client, therapist)
     _write(client, app, arrived_visit, action="sign")
     url = f"/visits/{arrived_visit}/note/addenda"
@@ -215,6 +216,14 @@ def test_addenda_keep_the_original_and_say_who_when_and_why(app, client, therapi
     assert "It was the left masseter, not the right." in page
     assert "Maya Okafor" in page and "Reason: Correction" in page
     assert page.index("Right masseter hypertonic") < page.index("It was the left masseter")
+    post_form(client, url, {"reason": "Later finding", "text": "Jaw pain gone by Friday."})
+    page = client.get(f"/visits/{arrived_visit}").get_data(as_text=True)
+    assert page.index("Reason: Correction") < page.index("Reason: Later finding")
+    with app.app_context():
+        written = db.session.scalars(select(NoteAddendum.created_at)
+                                     .order_by(NoteAddendum.id)).all()
+    for when in written:  # the time each was written, on the clinic's clock
+        assert f"{day_name(when)} {when.astimezone().year} at {clock(when)}. Reason:" in page
 
 
 def test_an_addendum_needs_a_signed_note(app, client, therapist, arrived_visit):
