@@ -18,7 +18,9 @@ from clinic.visits import services as visit_services
 @dataclass(frozen=True)
 class ClientPage:
     client: services.ClientCard
+    # The newest few intakes, and how many there are in all.
     history: list[services.IntakeVersion]
+    intake_count: int
     status: str
     open_links: list[services.OpenLink]
     precautions: list[Precaution]
@@ -44,6 +46,8 @@ def client_page(client_id: int, viewer: User, today: date) -> ClientPage:
     page = ClientPage(
         client=client,
         history=history,
+        # Versions are numbered from 1 without a gap: the newest's number is the count.
+        intake_count=current.version if current else 0,
         status=services.intake_status(history, utcnow()),
         open_links=open_links,
         precautions=precautions(current, today),

@@ -702,8 +702,7 @@ class IntakeVersion(NamedTuple):
 
 class ClientRecord(NamedTuple):
     client: ClientCard
-    # The newest LATEST intakes, newest (current) first. Versions are numbered from 1 without
-    # a gap, so the newest's number is how many there are.
+    # The newest LATEST intakes, newest (current) first.
     history: list[IntakeVersion]
     open_links: list[OpenLink]
 

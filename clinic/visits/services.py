@@ -259,12 +259,17 @@ class VisitRow(NamedTuple):
     note: str  # "none", "draft" or "signed"; "" where notes may not be shown
 
 
+def _written(connection) -> bool:
+    """Whether the lists' statements write their values in as they are sent: on PostgreSQL,
+    which then plans a prepared statement once for the values, where parameters would have
+    it plan again on every run. SQLite plans alike either way, and is spared writing them in
+    on every run."""
+    return connection.dialect.name == "postgresql"
+
+
 def _in_range(written: bool) -> tuple:
-    """Visits starting in [:start, :end). On PostgreSQL (`written`) the range is written into
-    the statement when it is sent: PostgreSQL then plans a prepared statement once for the
-    range, where parameters would have it plan again on every run (its plan for any range of
-    visits expects five times a day's). SQLite plans alike either way, and is spared writing
-    the range in on every run."""
+    """Visits starting in [:start, :end), written in when `written` (`_written`): PostgreSQL's
+    plan for any range of visits expects five times a day's."""
     return (Visit.starts_at >= bindparam("start", literal_execute=written),
             Visit.starts_at < bindparam("end", literal_execute=written))
 
@@ -357,7 +362,7 @@ def _plan(start: datetime, end: datetime, today: date, with_notes: bool, shown: 
     client and therapist as a record cost more than the rest of the page.
     """
     connection = db.session.connection()
-    lines = connection.execute(_plan_statement(shown, connection.dialect.name == "postgresql"),
+    lines = connection.execute(_plan_statement(shown, _written(connection)),
                                {"start": start, "end": end, **parameters}).all()
     now = utcnow()
     people: dict[int, Therapist] = {}
@@ -468,8 +473,8 @@ def _day_statement(desk: bool, written: bool):
     """The visits starting in [:start, :end), in order of time: one :therapist's, or for the
     `desk` everyone's still expected or in the building, a page of them (:limit, :offset) with
     how many there are in all."""
-    # Written in on PostgreSQL, as the range and the page are: with the statuses as parameters
-    # it planned the statement afresh on every run, 1.0 ms where a run takes 0.25.
+    # Written in, as the range and the page are: with the statuses as parameters PostgreSQL
+    # planned the statement afresh on every run, 1.0 ms where a run takes 0.25.
     expected = [literal(status.value, literal_execute=written) for status in EXPECTED]
     conditions = (*_in_range(written), Visit.status.in_(expected) if desk
                   else Visit.therapist_id == bindparam("therapist"))
@@ -487,7 +492,7 @@ def therapist_day(therapist_id: int, today: date) -> list[VisitRow]:
     """The therapist's visits today, every one: a therapist's day holds a few."""
     connection = db.session.connection()
     start, end = day_bounds(today)
-    lines = connection.execute(_day_statement(False, connection.dialect.name == "postgresql"),
+    lines = connection.execute(_day_statement(False, _written(connection)),
                                {"start": start, "end": end, "therapist": therapist_id}).all()
     now = utcnow()
     return [_visit_row(line, today, now, True) for line in lines]
@@ -498,8 +503,8 @@ def arrivals(today: date) -> Listing:
     first of all), and how many there are: no note states, precautions only as a flag."""
     start, end = day_bounds(today)
     now = utcnow()
-    written = db.session.connection().dialect.name == "postgresql"
-    return paging.read(paging.Query(_day_statement(True, written), {"start": start, "end": end},
+    return paging.read(paging.Query(_day_statement(True, _written(db.session.connection())),
+                                    {"start": start, "end": end},
                                     lambda line: _visit_row(line, today, now, False)),
                        page=1, per_page=ARRIVALS_ON_HOME)
 
